@@ -1,0 +1,90 @@
+package syntax
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Pos is where a token came from. Included lists the include statements
+// that led to File, outermost first, so that a diagnostic can show the chain.
+type Pos struct {
+	File     string
+	Line     int
+	Included []Pos
+}
+
+// String renders the position as "file:line".
+func (p Pos) String() string {
+	if p.File == "" {
+		return fmt.Sprintf("line %d", p.Line)
+	}
+	return fmt.Sprintf("%s:%d", p.File, p.Line)
+}
+
+// Chain renders the include chain, innermost last, for messages such as
+// "included from a.conf:3, b.conf:7". It is empty when File was not
+// included from another file.
+func (p Pos) Chain() string {
+	if len(p.Included) == 0 {
+		return ""
+	}
+	parts := make([]string, 0, len(p.Included))
+	for i := len(p.Included) - 1; i >= 0; i-- {
+		parts = append(parts, p.Included[i].String())
+	}
+	return "included from " + strings.Join(parts, ", ")
+}
+
+// Node is one keyword line of a configuration, with the block that follows
+// it if any. For `virtual_server 10.0.0.1 80 { ... }` Keyword is
+// "virtual_server", Args is ["10.0.0.1", "80"], Block is true and Children
+// holds the lines inside the braces.
+type Node struct {
+	Keyword  string
+	Args     []string
+	Pos      Pos
+	Block    bool
+	Children []*Node
+}
+
+// Severity of a Diagnostic, in keepalived's terms: a Warning is logged and
+// parsing goes on; an Error makes `-t` fail (exit 5) but parsing still goes
+// on so that every problem is reported at once; a Fatal stops the load
+// (exit 4, e.g. the main file is missing).
+type Severity int
+
+// Severities, mildest first.
+const (
+	Warning Severity = iota
+	Error
+	Fatal
+)
+
+// String names the severity as it appears in messages.
+func (s Severity) String() string {
+	switch s {
+	case Warning:
+		return "warning"
+	case Error:
+		return "error"
+	case Fatal:
+		return "fatal"
+	}
+	return fmt.Sprintf("severity(%d)", int(s))
+}
+
+// Diagnostic is one message about the configuration, anchored at a position.
+type Diagnostic struct {
+	Pos      Pos
+	Severity Severity
+	Msg      string
+}
+
+// String renders "file:line: severity: message (included from ...)".
+func (d Diagnostic) String() string {
+	s := fmt.Sprintf("%s: %s: %s", d.Pos, d.Severity, d.Msg)
+	if c := d.Pos.Chain(); c != "" {
+		s += " (" + c + ")"
+	}
+	return s
+}
