@@ -6,3 +6,12 @@
 // It knows nothing about what keywords mean; package config turns the tree
 // into a typed model.
 package syntax
+
+// The package's entry points (implemented in parse.go):
+//
+//	func Parse(path string, opts Options) ([]*Node, []Diagnostic)
+//	func ParseBytes(name string, src []byte, opts Options) ([]*Node, []Diagnostic)
+//	func SplitCommand(raw string) ([]string, error) // shell-style split for script keywords
+//
+// A file that cannot be read at all is reported as a Fatal diagnostic, never
+// as a panic.

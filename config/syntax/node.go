@@ -40,8 +40,12 @@ func (p Pos) Chain() string {
 // "virtual_server", Args is ["10.0.0.1", "80"], Block is true and Children
 // holds the lines inside the braces.
 type Node struct {
-	Keyword  string
-	Args     []string
+	Keyword string
+	Args    []string
+	// Raw is the rest of the line after the keyword, preprocessed (macros
+	// expanded) but not split, comments removed and surrounding blanks
+	// trimmed; script keywords re-split it with SplitCommand.
+	Raw      string
 	Pos      Pos
 	Block    bool
 	Children []*Node
@@ -87,4 +91,20 @@ func (d Diagnostic) String() string {
 		s += " (" + c + ")"
 	}
 	return s
+}
+
+// Options control preprocessing. The zero value reads the real file system
+// and environment.
+type Options struct {
+	// ConfigID selects `@ID` lines (keepalived's -i; the caller supplies
+	// the default, the short host name).
+	ConfigID string
+	// Instance is the value of ${_INSTANCE} (keepalived's --instance).
+	Instance string
+	// LookupEnv resolves ${_ENV NAME}; nil means os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+	// ReadFile and Glob give access to files; nil means the os and
+	// path/filepath functions. Tests and fuzzers pass in-memory versions.
+	ReadFile func(string) ([]byte, error)
+	Glob     func(string) ([]string, error)
 }
