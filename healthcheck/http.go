@@ -1,0 +1,433 @@
+package healthcheck
+
+import (
+	"bufio"
+	"context"
+	"crypto/md5"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultMaxBody bounds how much of a response body HTTP_GET/SSL_GET read
+// for digest and regex checks. keepalived reads the whole body; a bound
+// keeps one misbehaving server from costing unbounded memory.
+const DefaultMaxBody = 4 << 20
+
+// userAgent is what keepalived sends.
+const userAgent = "KeepAliveClient"
+
+// HTTPOptions configures HTTP_GET and SSL_GET.
+type HTTPOptions struct {
+	Conn Conn
+	// TLS selects SSL_GET.
+	TLS bool
+	// Protocol is http_protocol: "1.0" (default), "1.0C" (1.0 with
+	// "Connection: close") or "1.1" (which always sends "Connection: close").
+	Protocol string
+	// VirtualHost is the Host header default (virtualhost of the checker,
+	// else of the real server, else of the virtual server; the daemon
+	// resolves that chain). Empty sends the target address.
+	VirtualHost string
+	// URLs are the url blocks; all must pass. At least one is required.
+	URLs []URL
+	// EnableSNI sends SNI (enable_sni); the name is SNIName (sni_name), else
+	// the virtual host.
+	EnableSNI bool
+	SNIName   string
+	// SSL is the global SSL block (ca, certificate, key, password).
+	SSL SSLOptions
+	// MaxBody bounds the body read for digest/regex (DefaultMaxBody if 0).
+	MaxBody int64
+}
+
+// SSLOptions mirrors keepalived's top-level SSL block.
+type SSLOptions struct {
+	// CA is a PEM file (ca). When set, alived verifies the server's chain
+	// against it (host name not checked: servers are addressed by IP);
+	// without it, like keepalived, the certificate is not verified.
+	CA string
+	// Certificate and Key are PEM files of a client certificate
+	// (certificate, key), for servers that require one.
+	Certificate string
+	Key         string
+	// Password (password) decrypts an encrypted key; alived supports only
+	// unencrypted PEM keys and rejects a password.
+	Password string
+}
+
+// URL is one url block.
+type URL struct {
+	// Path is the request path (path), default "/".
+	Path string
+	// Digest is the expected MD5 of the body as hex (digest, genhash).
+	Digest string
+	// StatusCodes are the accepted status codes (status_code), default
+	// 200-299. ParseStatusCodes reads keepalived's "200 300-399" form.
+	StatusCodes []StatusRange
+	// VirtualHost overrides HTTPOptions.VirtualHost for this url.
+	VirtualHost string
+	// Regex must match the body (regex), or with RegexNoMatch must not.
+	// Go's RE2 syntax is used instead of PCRE2; the common subset agrees.
+	Regex        string
+	RegexNoMatch bool
+	// RegexOptions are regex_options names; caseless, multiline, dotall and
+	// ungreedy map onto RE2 flags, pure optimisation hints are accepted and
+	// ignored, and options RE2 cannot honour are rejected.
+	RegexOptions []string
+	// RegexMinOffset is where in the body matching starts
+	// (regex_min_offset); RegexMaxOffset, if positive, is the largest body
+	// offset a match may start at (regex_max_offset).
+	RegexMinOffset int
+	RegexMaxOffset int
+}
+
+// StatusRange is an inclusive range of HTTP status codes.
+type StatusRange struct{ Lo, Hi int }
+
+// ParseStatusCodes parses status_code arguments ("200", "300-399").
+func ParseStatusCodes(args []string) ([]StatusRange, error) {
+	var out []StatusRange
+	for _, a := range args {
+		lo, hi, isRange := strings.Cut(a, "-")
+		l, err := strconv.Atoi(lo)
+		if err != nil {
+			return nil, fmt.Errorf("status_code %q: not a number or range", a)
+		}
+		h := l
+		if isRange {
+			if h, err = strconv.Atoi(hi); err != nil {
+				return nil, fmt.Errorf("status_code %q: not a number or range", a)
+			}
+		}
+		if l < 100 || h > 999 || l > h {
+			return nil, fmt.Errorf("status_code %q: must be in 100-999 with low <= high", a)
+		}
+		out = append(out, StatusRange{l, h})
+	}
+	return out, nil
+}
+
+// regexFlags maps regex_options to RE2 flags; "" means accepted as a no-op.
+var regexFlags = map[string]string{
+	"caseless": "i", "multiline": "m", "dotall": "s", "ungreedy": "U",
+	"utf": "", "ucp": "", "never_utf": "", "never_ucp": "", "no_auto_capture": "",
+	"no_auto_possess": "", "no_dotstar_anchor": "", "no_start_optimize": "",
+	"use_offset_limit": "", "auto_callout": "", "dupnames": "", "never_backslash_c": "",
+}
+
+type compiledURL struct {
+	URL
+	digest []byte
+	re     *regexp.Regexp
+}
+
+// HTTPChecker is HTTP_GET or SSL_GET.
+type HTTPChecker struct {
+	o    HTTPOptions
+	urls []compiledURL
+	tls  *tls.Config
+}
+
+// NewHTTP validates o (paths, digests, regexes, status codes, TLS files)
+// and returns an HTTP_GET or SSL_GET checker.
+func NewHTTP(o HTTPOptions) (*HTTPChecker, error) {
+	kind := KindHTTP
+	if o.TLS {
+		kind = KindSSL
+	}
+	if err := o.Conn.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", kind, err)
+	}
+	switch o.Protocol {
+	case "":
+		o.Protocol = "1.0"
+	case "1.0", "1.0C", "1.1":
+	default:
+		return nil, fmt.Errorf("%s: http_protocol %q: want 1.0, 1.0C or 1.1", kind, o.Protocol)
+	}
+	if len(o.URLs) == 0 {
+		return nil, fmt.Errorf("%s: no url block", kind)
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	c := &HTTPChecker{o: o}
+	for i, u := range o.URLs {
+		cu, err := compileURL(u)
+		if err != nil {
+			return nil, fmt.Errorf("%s: url %d (%s): %w", kind, i+1, u.Path, err)
+		}
+		c.urls = append(c.urls, cu)
+	}
+	if o.TLS {
+		cfg, err := o.tlsConfig()
+		if err != nil {
+			return nil, fmt.Errorf("%s: SSL: %w", kind, err)
+		}
+		c.tls = cfg
+	}
+	return c, nil
+}
+
+func compileURL(u URL) (compiledURL, error) {
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	if strings.ContainsAny(u.Path, " \r\n") {
+		return compiledURL{}, fmt.Errorf("path %q contains spaces or line breaks", u.Path)
+	}
+	if len(u.StatusCodes) == 0 {
+		u.StatusCodes = []StatusRange{{200, 299}}
+	}
+	cu := compiledURL{URL: u}
+	if u.Digest != "" {
+		d, err := hex.DecodeString(u.Digest)
+		if err != nil || len(d) != md5.Size {
+			return compiledURL{}, fmt.Errorf("digest %q: want 32 hex digits (an MD5 sum)", u.Digest)
+		}
+		cu.digest = d
+	}
+	if u.Regex == "" && (u.RegexNoMatch || len(u.RegexOptions) > 0) {
+		return compiledURL{}, errors.New("regex_no_match/regex_options without regex")
+	}
+	if u.RegexMinOffset < 0 || u.RegexMaxOffset < 0 || (u.RegexMaxOffset > 0 && u.RegexMaxOffset < u.RegexMinOffset) {
+		return compiledURL{}, fmt.Errorf("regex offsets %d..%d are invalid", u.RegexMinOffset, u.RegexMaxOffset)
+	}
+	if u.Regex != "" {
+		flags := ""
+		for _, opt := range u.RegexOptions {
+			f, ok := regexFlags[opt]
+			if !ok {
+				return compiledURL{}, fmt.Errorf("regex_options %q is not supported (RE2 engine)", opt)
+			}
+			if !strings.Contains(flags, f) {
+				flags += f
+			}
+		}
+		expr := u.Regex
+		if flags != "" {
+			expr = "(?" + flags + ")" + expr
+		}
+		re, err := regexp.Compile(expr)
+		if err != nil {
+			return compiledURL{}, fmt.Errorf("regex %q: %w", u.Regex, err)
+		}
+		cu.re = re
+	}
+	return cu, nil
+}
+
+func (o HTTPOptions) tlsConfig() (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS10}
+	if o.EnableSNI {
+		cfg.ServerName = o.SNIName
+		if cfg.ServerName == "" {
+			cfg.ServerName = o.VirtualHost
+		}
+	}
+	if o.SSL.Password != "" {
+		return nil, errors.New("password: encrypted keys are not supported; decrypt the key file")
+	}
+	if (o.SSL.Certificate == "") != (o.SSL.Key == "") {
+		return nil, errors.New("certificate and key must be given together")
+	}
+	if o.SSL.Certificate != "" {
+		cert, err := tls.LoadX509KeyPair(o.SSL.Certificate, o.SSL.Key)
+		if err != nil {
+			return nil, fmt.Errorf("certificate/key: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	if o.SSL.CA == "" {
+		// keepalived does not verify the server certificate without a CA.
+		cfg.InsecureSkipVerify = true
+		return cfg, nil
+	}
+	pem, err := os.ReadFile(o.SSL.CA)
+	if err != nil {
+		return nil, fmt.Errorf("ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("ca %s: no PEM certificates", o.SSL.CA)
+	}
+	// Verify the chain but not the name: real servers are addressed by IP
+	// and rarely carry it in their certificate.
+	cfg.InsecureSkipVerify = true
+	cfg.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
+		if len(raw) == 0 {
+			return errors.New("server sent no certificate")
+		}
+		certs := make([]*x509.Certificate, len(raw))
+		for i, r := range raw {
+			c, err := x509.ParseCertificate(r)
+			if err != nil {
+				return fmt.Errorf("parse server certificate: %w", err)
+			}
+			certs[i] = c
+		}
+		inter := x509.NewCertPool()
+		for _, c := range certs[1:] {
+			inter.AddCert(c)
+		}
+		_, err := certs[0].Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter})
+		return err
+	}
+	return cfg, nil
+}
+
+// Kind returns KindHTTP or KindSSL.
+func (c *HTTPChecker) Kind() Kind {
+	if c.o.TLS {
+		return KindSSL
+	}
+	return KindHTTP
+}
+
+// Budget gives each url its own connect_timeout, as keepalived times each
+// request separately.
+func (c *HTTPChecker) Budget(connectTimeout time.Duration) time.Duration {
+	return connectTimeout * time.Duration(len(c.urls))
+}
+
+// Check requests every url in turn, each on a fresh connection with its
+// share of ctx's deadline, and passes if all pass.
+func (c *HTTPChecker) Check(ctx context.Context) Result {
+	for i := range c.urls {
+		uctx := ctx
+		if dl, ok := ctx.Deadline(); ok {
+			share := time.Until(dl) / time.Duration(len(c.urls)-i)
+			var cancel context.CancelFunc
+			uctx, cancel = context.WithTimeout(ctx, share)
+			defer cancel()
+		}
+		if err := c.get(uctx, &c.urls[i]); err != nil {
+			return fail(fmt.Errorf("url %s: %w", c.urls[i].Path, err))
+		}
+	}
+	return Result{}
+}
+
+// request builds the request keepalived sends.
+func (c *HTTPChecker) request(u *compiledURL) string {
+	host := u.VirtualHost
+	if host == "" {
+		host = c.o.VirtualHost
+	}
+	if host == "" {
+		a, port := c.o.Conn.Addr.Addr(), c.o.Conn.Addr.Port()
+		host = a.String()
+		if a.Is6() {
+			host = "[" + host + "]"
+		}
+		if def := map[bool]uint16{false: 80, true: 443}[c.o.TLS]; port != def {
+			host += ":" + strconv.Itoa(int(port))
+		}
+	}
+	proto, closeHdr := "HTTP/1.0", ""
+	switch c.o.Protocol {
+	case "1.0C":
+		closeHdr = "Connection: close\r\n"
+	case "1.1":
+		proto, closeHdr = "HTTP/1.1", "Connection: close\r\n"
+	}
+	return "GET " + u.Path + " " + proto + "\r\nUser-Agent: " + userAgent + "\r\n" + closeHdr + "Host: " + host + "\r\n\r\n"
+}
+
+func (c *HTTPChecker) get(ctx context.Context, u *compiledURL) error {
+	conn, closeConn, err := c.o.Conn.dial(ctx, "tcp")
+	if err != nil {
+		return err
+	}
+	defer closeConn()
+	var rw net.Conn = conn
+	if c.tls != nil {
+		tc := tls.Client(conn, c.tls)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return ctxErr(ctx, "TLS handshake", err)
+		}
+		rw = tc
+	}
+	if _, err := io.WriteString(rw, c.request(u)); err != nil {
+		return ctxErr(ctx, "send request", err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(rw), &http.Request{Method: http.MethodGet})
+	if err != nil {
+		return ctxErr(ctx, "read response", err)
+	}
+	// The connection is closed by closeConn; closing the body too keeps the
+	// contract of http.ReadResponse.
+	defer resp.Body.Close()
+	if !statusOK(u.StatusCodes, resp.StatusCode) {
+		return fmt.Errorf("status %d not in %s", resp.StatusCode, formatRanges(u.StatusCodes))
+	}
+	if u.digest == nil && u.re == nil {
+		return nil
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, c.o.MaxBody+1))
+	if err != nil {
+		return ctxErr(ctx, "read body", err)
+	}
+	if int64(len(body)) > c.o.MaxBody {
+		return fmt.Errorf("body larger than %d bytes", c.o.MaxBody)
+	}
+	if u.digest != nil {
+		if sum := md5.Sum(body); string(sum[:]) != string(u.digest) {
+			return fmt.Errorf("digest %x, want %x", sum, u.digest)
+		}
+	}
+	if u.re != nil {
+		matched := regexAt(u.re, body, u.RegexMinOffset, u.RegexMaxOffset)
+		if matched == u.RegexNoMatch {
+			if u.RegexNoMatch {
+				return fmt.Errorf("regex %q matched (regex_no_match)", u.Regex)
+			}
+			return fmt.Errorf("regex %q did not match", u.Regex)
+		}
+	}
+	return nil
+}
+
+// regexAt reports whether re matches body starting at or after minOff and,
+// if maxOff > 0, starting no later than maxOff.
+func regexAt(re *regexp.Regexp, body []byte, minOff, maxOff int) bool {
+	if minOff > len(body) {
+		return false
+	}
+	loc := re.FindIndex(body[minOff:])
+	if loc == nil {
+		return false
+	}
+	return maxOff <= 0 || minOff+loc[0] <= maxOff
+}
+
+func statusOK(rs []StatusRange, code int) bool {
+	for _, r := range rs {
+		if code >= r.Lo && code <= r.Hi {
+			return true
+		}
+	}
+	return false
+}
+
+func formatRanges(rs []StatusRange) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = strconv.Itoa(r.Lo)
+		if r.Hi != r.Lo {
+			parts[i] += "-" + strconv.Itoa(r.Hi)
+		}
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,442 @@
+package healthcheck
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// DefaultMaxConcurrent bounds simultaneous probes when Options leaves it 0.
+// keepalived multiplexes every check on one epoll loop; a generous bound
+// keeps that "everything in parallel" behaviour for normal pools while a
+// wall of hung servers still cannot grow the process without limit.
+const DefaultMaxConcurrent = 1024
+
+// Transition reports a change of a real server's State. It carries what
+// notify needs (notify_up/notify_down, the LVS FIFO line, SMTP alert text)
+// without knowing about IPVS: the virtual and real server identities are
+// the opaque keys the caller registered.
+type Transition struct {
+	VirtualServer string
+	RealServer    string
+	// Check names the check whose result caused the change (the name given
+	// in CheckSpec), and Kind its checker type; both empty for transitions
+	// the scheduler makes itself (omega on removal or shutdown).
+	Check string
+	Kind  Kind
+	From  State
+	To    State
+	// Reason is human-readable: the failing check's error, or why the
+	// server came up or changed weight.
+	Reason string
+	Time   time.Time
+}
+
+// Up reports whether the transition brought the real server up.
+func (t Transition) Up() bool { return !t.From.Up && t.To.Up }
+
+// Down reports whether the transition took the real server down.
+func (t Transition) Down() bool { return t.From.Up && !t.To.Up }
+
+// CheckSpec is one checker block of a real server with its resolved timing.
+type CheckSpec struct {
+	// Name identifies the check within the real server in transitions and
+	// snapshots (e.g. "HTTP_GET#1").
+	Name    string
+	Checker Checker
+	Timing  Timing
+}
+
+// RealServer is a real server to health-check: identities, configured
+// weight, and its checks (all must pass). A real server without checks is
+// always up, as in keepalived.
+type RealServer struct {
+	VirtualServer string
+	RealServer    string
+	// Weight is the configured weight (weight, default 1).
+	Weight int
+	// Omega reports the server down when it is removed or the scheduler
+	// stops, so notify_down scripts run (omega on the virtual server).
+	Omega  bool
+	Checks []CheckSpec
+}
+
+// Options configures a Scheduler.
+type Options struct {
+	// MaxConcurrent bounds probes in flight (DefaultMaxConcurrent if 0).
+	MaxConcurrent int
+	// OnTransition receives every transition, in order, from the goroutine
+	// running Run; it must not block for long (hand the value to the daemon
+	// loop's channel) and must not call back into the Scheduler's Run.
+	// Required.
+	OnTransition func(Transition)
+	// Rand draws warmup delays; nil uses a randomly seeded source. Tests
+	// pass a seeded one for repeatable schedules.
+	Rand *rand.Rand
+}
+
+// Scheduler runs all checks of all real servers. Add and Remove may be
+// called from any goroutine, before or while Run runs.
+type Scheduler struct {
+	maxConc int
+	emit    func(Transition)
+	rnd     *rand.Rand
+
+	mu      sync.Mutex
+	servers map[serverKey]*server
+	queue   jobHeap
+	pending []Transition // made outside Run (omega on Remove), emitted by Run
+	wake    chan struct{}
+}
+
+type serverKey struct{ vs, rs string }
+
+type server struct {
+	key   serverKey
+	base  int
+	omega bool
+	jobs  []*job
+	state State
+	gone  bool
+	trs   []*tracker
+}
+
+type job struct {
+	srv   *server
+	spec  CheckSpec
+	tr    tracker
+	due   time.Time
+	index int // position in the heap; -1 while running or queued for a slot
+	runs  int
+}
+
+type probeDone struct {
+	j   *job
+	r   Result
+	end time.Time
+}
+
+// NewScheduler returns an idle scheduler; call Run to start checking.
+func NewScheduler(o Options) (*Scheduler, error) {
+	if o.OnTransition == nil {
+		return nil, errors.New("healthcheck: Options.OnTransition is required")
+	}
+	if o.MaxConcurrent < 0 {
+		return nil, fmt.Errorf("healthcheck: MaxConcurrent %d must not be negative", o.MaxConcurrent)
+	}
+	s := &Scheduler{
+		maxConc: o.MaxConcurrent,
+		emit:    o.OnTransition,
+		rnd:     o.Rand,
+		servers: make(map[serverKey]*server),
+		wake:    make(chan struct{}, 1),
+	}
+	if s.maxConc == 0 {
+		s.maxConc = DefaultMaxConcurrent
+	}
+	if s.rnd == nil {
+		s.rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	return s, nil
+}
+
+// Add registers a real server and schedules its first checks after a random
+// warmup. It returns the initial state: up unless some check is in alpha
+// mode. Adding a server that is already registered is an error (remove it
+// first; reload keeps unchanged servers registered).
+func (s *Scheduler) Add(rs RealServer) (State, error) {
+	if rs.RealServer == "" {
+		return State{}, errors.New("healthcheck: real server key is empty")
+	}
+	for i, c := range rs.Checks {
+		if c.Checker == nil {
+			return State{}, fmt.Errorf("healthcheck: %s check %d (%s) has no checker", rs.RealServer, i, c.Name)
+		}
+		if err := c.Timing.Validate(); err != nil {
+			return State{}, fmt.Errorf("healthcheck: %s check %s: %w", rs.RealServer, c.Name, err)
+		}
+	}
+	k := serverKey{rs.VirtualServer, rs.RealServer}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.servers[k]; ok {
+		return State{}, fmt.Errorf("healthcheck: real server %s of %s already registered", rs.RealServer, rs.VirtualServer)
+	}
+	srv := &server{key: k, base: rs.Weight, omega: rs.Omega}
+	now := time.Now()
+	for _, c := range rs.Checks {
+		j := &job{srv: srv, spec: c, tr: newTracker(c.Timing)}
+		// warmup spreads first probes over 0..warmup so that a reload of a
+		// big pool does not probe every server in the same millisecond.
+		var d time.Duration
+		if c.Timing.Warmup > 0 {
+			d = time.Duration(s.rnd.Int64N(int64(c.Timing.Warmup)))
+		}
+		j.due = now.Add(d)
+		srv.jobs = append(srv.jobs, j)
+		srv.trs = append(srv.trs, &j.tr)
+		heap.Push(&s.queue, j)
+	}
+	srv.state = aggregate(srv.base, srv.trs)
+	s.servers[k] = srv
+	s.poke()
+	return srv.state, nil
+}
+
+// Remove stops checking a real server. A probe in flight finishes but its
+// result is dropped. With Omega, a server that was up is reported down.
+// It returns false if the server was not registered.
+func (s *Scheduler) Remove(virtualServer, realServer string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := serverKey{virtualServer, realServer}
+	srv, ok := s.servers[k]
+	if !ok {
+		return false
+	}
+	s.dropLocked(srv)
+	if t, ok := omegaTransition(srv, "real server removed (omega)"); ok {
+		s.pending = append(s.pending, t)
+		s.poke()
+	}
+	return true
+}
+
+func (s *Scheduler) dropLocked(srv *server) {
+	srv.gone = true
+	for _, j := range srv.jobs {
+		if j.index >= 0 {
+			heap.Remove(&s.queue, j.index)
+		}
+	}
+	delete(s.servers, srv.key)
+}
+
+func omegaTransition(srv *server, reason string) (Transition, bool) {
+	if !srv.omega || !srv.state.Up {
+		return Transition{}, false
+	}
+	to := srv.state
+	to.Up = false
+	return Transition{VirtualServer: srv.key.vs, RealServer: srv.key.rs, From: srv.state, To: to,
+		Reason: reason, Time: time.Now()}, true
+}
+
+// poke wakes Run without blocking; one pending wake-up is enough.
+func (s *Scheduler) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// CheckStatus is one check's view in a snapshot.
+type CheckStatus struct {
+	Name      string
+	Kind      Kind
+	Up        bool
+	LastError string
+	Runs      int
+}
+
+// ServerStatus is one real server's view in a snapshot.
+type ServerStatus struct {
+	VirtualServer string
+	RealServer    string
+	State         State
+	Checks        []CheckStatus
+}
+
+// Snapshot returns the current state of every registered real server, for
+// the API and metrics.
+func (s *Scheduler) Snapshot() []ServerStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]ServerStatus, 0, len(s.servers))
+	for _, srv := range s.servers {
+		st := ServerStatus{VirtualServer: srv.key.vs, RealServer: srv.key.rs, State: srv.state}
+		for _, j := range srv.jobs {
+			cs := CheckStatus{Name: j.spec.Name, Kind: j.spec.Checker.Kind(), Up: j.tr.up, Runs: j.runs}
+			if j.tr.lastErr != nil {
+				cs.LastError = j.tr.lastErr.Error()
+			}
+			st.Checks = append(st.Checks, cs)
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// Run probes due checks until ctx is done, then waits for every probe in
+// flight to return (they see ctx's cancellation) and, for Omega servers
+// that are up, reports them down. It returns nil after a clean stop.
+func (s *Scheduler) Run(ctx context.Context) error {
+	results := make(chan probeDone)
+	inflight := 0
+	var ready []*job // due, waiting for a concurrency slot
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+
+	start := func(j *job) {
+		inflight++
+		go func() {
+			r := runProbe(ctx, j.spec)
+			// The loop drains results until inflight is 0, so this send
+			// always completes: no probe goroutine outlives Run.
+			results <- probeDone{j: j, r: r, end: time.Now()}
+		}()
+	}
+
+	for {
+		s.mu.Lock()
+		now := time.Now()
+		for s.queue.Len() > 0 && !s.queue[0].due.After(now) {
+			ready = append(ready, heap.Pop(&s.queue).(*job))
+		}
+		var next time.Duration = -1
+		if s.queue.Len() > 0 {
+			next = s.queue[0].due.Sub(now)
+		}
+		for inflight < s.maxConc && len(ready) > 0 {
+			j := ready[0]
+			ready[0] = nil
+			ready = ready[1:]
+			if !j.srv.gone {
+				start(j)
+			}
+		}
+		pending := s.pending
+		s.pending = nil
+		s.mu.Unlock()
+
+		for _, t := range pending {
+			s.emit(t)
+		}
+		if next >= 0 {
+			timer.Reset(next)
+		}
+
+		select {
+		case <-ctx.Done():
+			for inflight > 0 {
+				<-results
+				inflight--
+			}
+			s.shutdown()
+			return nil
+		case d := <-results:
+			inflight--
+			s.finish(d)
+		case <-timer.C:
+		case <-s.wake:
+		}
+	}
+}
+
+// Budgeter is implemented by checkers whose probe has several steps each
+// entitled to connect_timeout (HTTP_GET with several urls); Budget returns
+// the whole probe's deadline.
+type Budgeter interface {
+	Budget(connectTimeout time.Duration) time.Duration
+}
+
+// runProbe runs one check with its own deadline and turns a checker panic
+// into a failed result: one broken checker must not stop all checking.
+func runProbe(ctx context.Context, spec CheckSpec) (r Result) {
+	budget := spec.Timing.ConnectTimeout
+	if b, ok := spec.Checker.(Budgeter); ok {
+		budget = b.Budget(budget)
+	}
+	pctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			r = fail(fmt.Errorf("checker panicked: %v", p))
+		}
+	}()
+	return spec.Checker.Check(pctx)
+}
+
+// finish applies a probe result, reschedules the check and emits the real
+// server's transition if its state changed.
+func (s *Scheduler) finish(d probeDone) {
+	s.mu.Lock()
+	j := d.j
+	srv := j.srv
+	if srv.gone {
+		s.mu.Unlock()
+		return
+	}
+	j.runs++
+	delay := j.tr.step(j.spec.Timing, d.r, srv.base)
+	j.due = d.end.Add(delay)
+	heap.Push(&s.queue, j)
+	old := srv.state
+	srv.state = aggregate(srv.base, srv.trs)
+	cur := srv.state
+	s.mu.Unlock()
+
+	if cur == old {
+		return
+	}
+	t := Transition{VirtualServer: srv.key.vs, RealServer: srv.key.rs, Check: j.spec.Name,
+		Kind: j.spec.Checker.Kind(), From: old, To: cur, Time: d.end}
+	switch {
+	case d.r.Err != nil:
+		t.Reason = fmt.Sprintf("%s %s failed: %v", t.Kind, t.Check, d.r.Err)
+	case !old.Up && cur.Up:
+		t.Reason = fmt.Sprintf("%s %s succeeded, all checks pass", t.Kind, t.Check)
+	case old.Up == cur.Up:
+		t.Reason = fmt.Sprintf("%s %s changed the weight", t.Kind, t.Check)
+	default:
+		t.Reason = fmt.Sprintf("%s %s succeeded", t.Kind, t.Check)
+	}
+	s.emit(t)
+}
+
+// shutdown reports omega servers down when Run stops.
+func (s *Scheduler) shutdown() {
+	s.mu.Lock()
+	var ts []Transition
+	ts = append(ts, s.pending...)
+	s.pending = nil
+	for _, srv := range s.servers {
+		if t, ok := omegaTransition(srv, "checker stopping (omega)"); ok {
+			srv.state = t.To
+			ts = append(ts, t)
+		}
+	}
+	s.mu.Unlock()
+	for _, t := range ts {
+		s.emit(t)
+	}
+}
+
+// jobHeap orders checks by due time.
+type jobHeap []*job
+
+func (h jobHeap) Len() int           { return len(h) }
+func (h jobHeap) Less(i, k int) bool { return h[i].due.Before(h[k].due) }
+func (h jobHeap) Swap(i, k int) {
+	h[i], h[k] = h[k], h[i]
+	h[i].index = i
+	h[k].index = k
+}
+func (h *jobHeap) Push(x any) {
+	j := x.(*job)
+	j.index = len(*h)
+	*h = append(*h, j)
+}
+func (h *jobHeap) Pop() any {
+	old := *h
+	n := len(old)
+	j := old[n-1]
+	old[n-1] = nil
+	j.index = -1
+	*h = old[:n-1]
+	return j
+}
