@@ -156,20 +156,20 @@ func (f *FIFO) WriteLine(line string) bool {
 			return false
 		}
 	}
-	n, err := unix.Write(f.fd, []byte(line))
-	if errors.Is(err, unix.EAGAIN) && f.replaced() {
+	if f.replaced() {
 		// The pipe we hold was unlinked and a new one put at the path
-		// (a reader restarted with rm+mkfifo): follow the path, as a
-		// reader of the new pipe would otherwise never hear from us.
+		// (a reader restarted with rm+mkfifo): follow the path, or the
+		// new reader would never hear from us. FIFO lines are rare, so
+		// the two stats per line are cheap.
 		_ = unix.Close(f.fd)
 		f.fd = -1
-		if oerr := f.open(); oerr != nil {
-			f.logger.Warn("notify fifo reopen failed", "err", oerr)
+		if err := f.open(); err != nil {
+			f.logger.Warn("notify fifo reopen failed", "err", err)
 			f.dropped.Add(1)
 			return false
 		}
-		n, err = unix.Write(f.fd, []byte(line))
 	}
+	n, err := unix.Write(f.fd, []byte(line))
 	switch {
 	case err == nil && n == len(line):
 		f.written.Add(1)
