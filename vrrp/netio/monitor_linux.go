@@ -1,0 +1,216 @@
+package netio
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// EventKind says what a Monitor Event reports.
+type EventKind int
+
+// Monitor event kinds.
+const (
+	// EventLinkUp: the interface is administratively up and has carrier
+	// (IFF_UP and IFF_RUNNING, what keepalived tracks).
+	EventLinkUp EventKind = iota + 1
+	// EventLinkDown: the interface lost IFF_UP or IFF_RUNNING, or was deleted.
+	EventLinkDown
+	// EventAddrAdded: an address appeared on an interface.
+	EventAddrAdded
+	// EventAddrRemoved: an address disappeared from an interface (a VIP
+	// removed by someone else sends a non-no_track instance to FAULT).
+	EventAddrRemoved
+	// EventError: a subscription failed or overflowed; events may have been
+	// lost and the caller should re-read the state it cares about.
+	EventError
+)
+
+// String returns the kind's name.
+func (k EventKind) String() string {
+	switch k {
+	case EventLinkUp:
+		return "link-up"
+	case EventLinkDown:
+		return "link-down"
+	case EventAddrAdded:
+		return "addr-added"
+	case EventAddrRemoved:
+		return "addr-removed"
+	case EventError:
+		return "error"
+	}
+	return fmt.Sprintf("EventKind(%d)", int(k))
+}
+
+// Event is one change seen by a Monitor.
+type Event struct {
+	Kind    EventKind
+	Ifindex int
+	// Name is the interface name (link events only).
+	Name string
+	// Addr is the address (address events only).
+	Addr netip.Prefix
+	// Deleted is set on EventLinkDown when the interface is gone.
+	Deleted bool
+	// Err is set on EventError.
+	Err error
+}
+
+// MonitorOptions configures NewMonitor.
+type MonitorOptions struct {
+	// Namespace, if non-nil, is the network namespace to watch.
+	Namespace *netns.NsHandle
+	// Buffer is the capacity of the Events channel; zero means 64.
+	Buffer int
+}
+
+// Monitor turns rtnetlink link and address notifications into Events. Link
+// events are reported once per state change (the kernel sends RTM_NEWLINK for
+// many unrelated attribute changes); the first report for each interface is
+// its state when the Monitor started.
+type Monitor struct {
+	out  chan Event
+	errc chan error
+	done chan struct{}
+	once sync.Once
+	wg   sync.WaitGroup
+}
+
+// NewMonitor subscribes to link and address changes and starts the
+// goroutine that forwards them; Close stops it.
+func NewMonitor(opts MonitorOptions) (*Monitor, error) {
+	n := opts.Buffer
+	if n <= 0 {
+		n = 64
+	}
+	m := &Monitor{
+		out:  make(chan Event, n),
+		errc: make(chan error, 1),
+		done: make(chan struct{}),
+	}
+	// Called from netlink's receive goroutines; it must never block them.
+	onErr := func(err error) {
+		select {
+		case m.errc <- err:
+		default:
+		}
+	}
+	linkCh := make(chan netlink.LinkUpdate, n)
+	addrCh := make(chan netlink.AddrUpdate, n)
+	err := netlink.LinkSubscribeWithOptions(linkCh, m.done, netlink.LinkSubscribeOptions{
+		Namespace:     opts.Namespace,
+		ErrorCallback: onErr,
+		ListExisting:  true,
+	})
+	if err != nil {
+		close(m.done)
+		return nil, fmt.Errorf("netio: subscribing to link changes: %w", err)
+	}
+	err = netlink.AddrSubscribeWithOptions(addrCh, m.done, netlink.AddrSubscribeOptions{
+		Namespace:     opts.Namespace,
+		ErrorCallback: onErr,
+	})
+	if err != nil {
+		close(m.done)
+		// netlink's link goroutine closes linkCh once it sees done; drain
+		// it so that goroutine is never stuck on a full channel.
+		for range linkCh {
+		}
+		return nil, fmt.Errorf("netio: subscribing to address changes: %w", err)
+	}
+	m.wg.Add(1)
+	go m.run(linkCh, addrCh)
+	return m, nil
+}
+
+// Events returns the channel of events. It is closed after Close.
+func (m *Monitor) Events() <-chan Event { return m.out }
+
+// Close stops the subscriptions and the forwarding goroutine and waits for
+// them. Events still buffered are discarded.
+func (m *Monitor) Close() error {
+	m.once.Do(func() { close(m.done) })
+	m.wg.Wait()
+	return nil
+}
+
+// run forwards updates until both netlink channels are closed, which
+// netlink does after done is closed. It keeps draining them after done so
+// that netlink's goroutines can always finish.
+func (m *Monitor) run(linkCh <-chan netlink.LinkUpdate, addrCh <-chan netlink.AddrUpdate) {
+	defer m.wg.Done()
+	defer close(m.out)
+	up := make(map[int]bool)
+	for linkCh != nil || addrCh != nil {
+		select {
+		case u, ok := <-linkCh:
+			if !ok {
+				linkCh = nil
+				continue
+			}
+			if ev, ok := linkEvent(up, u); ok {
+				m.emit(ev)
+			}
+		case u, ok := <-addrCh:
+			if !ok {
+				addrCh = nil
+				continue
+			}
+			p, ok := prefixOf(&u.LinkAddress)
+			if !ok {
+				continue
+			}
+			kind := EventAddrRemoved
+			if u.NewAddr {
+				kind = EventAddrAdded
+			}
+			m.emit(Event{Kind: kind, Ifindex: u.LinkIndex, Addr: p})
+		case err := <-m.errc:
+			m.emit(Event{Kind: EventError, Err: err})
+		}
+	}
+}
+
+// emit delivers ev unless the Monitor is closing.
+func (m *Monitor) emit(ev Event) {
+	select {
+	case <-m.done:
+		return
+	default:
+	}
+	select {
+	case m.out <- ev:
+	case <-m.done:
+	}
+}
+
+// linkEvent updates the per-interface state in up and returns the event
+// for u if the state changed (or the interface is seen for the first time).
+func linkEvent(up map[int]bool, u netlink.LinkUpdate) (Event, bool) {
+	attrs := u.Link.Attrs()
+	if attrs == nil {
+		return Event{}, false
+	}
+	idx := attrs.Index
+	if u.Header.Type == unix.RTM_DELLINK {
+		delete(up, idx)
+		return Event{Kind: EventLinkDown, Ifindex: idx, Name: attrs.Name, Deleted: true}, true
+	}
+	now := attrs.Flags&net.FlagUp != 0 && attrs.RawFlags&unix.IFF_RUNNING != 0
+	was, seen := up[idx]
+	up[idx] = now
+	if seen && was == now {
+		return Event{}, false
+	}
+	kind := EventLinkDown
+	if now {
+		kind = EventLinkUp
+	}
+	return Event{Kind: kind, Ifindex: idx, Name: attrs.Name}, true
+}
