@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 )
 
 // Kind names a checker type with keepalived's block keyword.
@@ -72,7 +73,10 @@ var ErrTimeout = errors.New("timeout")
 // ctxErr turns a context error into a probe error that names the stage
 // that was running when the deadline hit.
 func ctxErr(ctx context.Context, stage string, err error) error {
-	if ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) {
+	// The connection deadline equals ctx's, so a read can fail a moment
+	// before ctx reports it; parsers may also hide the net error.
+	dl, ok := ctx.Deadline()
+	if ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) || (ok && !time.Now().Before(dl)) {
 		return fmt.Errorf("%s: %w (%v)", stage, ErrTimeout, err)
 	}
 	return fmt.Errorf("%s: %w", stage, err)

@@ -1,0 +1,119 @@
+package healthcheck
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestTCPCheckPassesAgainstListener(t *testing.T) {
+	l := listen(t)
+	accepted := make(chan struct{}, 1)
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			accepted <- struct{}{}
+			c.Close()
+		}
+	}()
+	c, err := NewTCP(TCPOptions{Conn: Conn{Addr: addrOf(t, l.Addr())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := checkWithin(t, c, time.Second)
+	mustPass(t, r)
+	select {
+	case <-accepted:
+	case <-time.After(time.Second):
+		t.Fatal("server never saw the connection")
+	}
+}
+
+func TestTCPCheckRefused(t *testing.T) {
+	c, err := NewTCP(TCPOptions{Conn: Conn{Addr: closedPort(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := checkWithin(t, c, time.Second)
+	mustFail(t, r, "refused")
+	if !errors.Is(r.Err, unix.ECONNREFUSED) {
+		t.Errorf("error %v does not wrap ECONNREFUSED", r.Err)
+	}
+}
+
+// TestTCPCheckTimesOut fills a listener's accept queue (backlog 0 holds one
+// connection) so the kernel drops further SYNs and connect hangs.
+func TestTCPCheckTimesOut(t *testing.T) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ap := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(sa.(*unix.SockaddrInet4).Port))
+	for i := 0; i < 2; i++ {
+		// Fill the queue; these may themselves hang once it is full.
+		if c, err := net.DialTimeout("tcp", ap.String(), 200*time.Millisecond); err == nil {
+			t.Cleanup(func() { c.Close() })
+		}
+	}
+	c, err := NewTCP(TCPOptions{Conn: Conn{Addr: ap}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, took := checkWithin(t, c, 300*time.Millisecond)
+	mustFail(t, r, "timeout")
+	if !errors.Is(r.Err, ErrTimeout) {
+		t.Errorf("error %v is not a timeout", r.Err)
+	}
+	if took < 250*time.Millisecond {
+		t.Errorf("returned after %v, before the deadline", took)
+	}
+}
+
+func TestTCPCheckBindToAndPort(t *testing.T) {
+	l := listen(t)
+	src := make(chan net.Addr, 1)
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			src <- c.RemoteAddr()
+			c.Close()
+		}
+	}()
+	bindPort := closedPort(t).Port()
+	c, err := NewTCP(TCPOptions{Conn: Conn{Addr: addrOf(t, l.Addr()),
+		BindTo: netip.MustParseAddr("127.0.0.2"), BindPort: bindPort}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := checkWithin(t, c, time.Second)
+	mustPass(t, r)
+	got := addrOf(t, <-src)
+	if got.Addr() != netip.MustParseAddr("127.0.0.2") || got.Port() != bindPort {
+		t.Errorf("connection came from %v, want 127.0.0.2:%d", got, bindPort)
+	}
+}
+
+func TestConnValidation(t *testing.T) {
+	if _, err := NewTCP(TCPOptions{}); err == nil {
+		t.Error("no address accepted")
+	}
+	_, err := NewTCP(TCPOptions{Conn: Conn{Addr: netip.MustParseAddrPort("127.0.0.1:80"), BindTo: netip.MustParseAddr("::1")}})
+	if err == nil {
+		t.Error("mixed families accepted")
+	}
+}
