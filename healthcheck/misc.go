@@ -117,7 +117,9 @@ func checkScriptSecurity(prog string, uid int) error {
 		if st.Uid != 0 && int(st.Uid) != uid {
 			return fmt.Errorf("script security: %s is owned by uid %d, not root or the script user", p, st.Uid)
 		}
-		if fi.Mode().Perm()&0o022 != 0 {
+		// A sticky directory (/tmp) lets others add files but not replace
+		// ours, whose ownership the previous iteration checked.
+		if fi.Mode().Perm()&0o022 != 0 && !(fi.IsDir() && fi.Mode()&os.ModeSticky != 0) {
 			return fmt.Errorf("script security: %s is writable by group or others (%v)", p, fi.Mode().Perm())
 		}
 		if p == "/" || p == "." {
