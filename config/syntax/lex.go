@@ -14,8 +14,9 @@ func trimBlanks(s string) string { return strings.Trim(s, " \t") }
 // comment, `\#` and `\!` outside quotes stand for the literal characters,
 // and trailing blanks go. A backslash at the very end of the line is kept
 // (with the blanks before it removed) because it marks a continuation line
-// of a multi-line $NAME definition. unterminated reports an odd number of
-// double quotes before any comment.
+// of a multi-line $NAME definition — even when it ends a comment, as in
+// keepalived. unterminated reports an odd number of double quotes before
+// any comment.
 func decomment(s string) (out string, unterminated bool) {
 	s = strings.TrimLeft(s, " \t")
 	// Fast path: nothing to interpret.
@@ -25,16 +26,22 @@ func decomment(s string) (out string, unterminated bool) {
 	var b strings.Builder
 	b.Grow(len(s))
 	quote := false
+	comment := false // inside a comment: only a final backslash matters
 	cont := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch c {
 		case '"':
-			quote = !quote
+			if !comment {
+				quote = !quote
+			}
 		case '\\':
 			if i+1 == len(s) {
 				cont = true
-				i = len(s) // drop the backslash; re-added below
+				continue
+			}
+			if comment {
+				i++
 				continue
 			}
 			if !quote && (s[i+1] == '#' || s[i+1] == '!') {
@@ -49,11 +56,12 @@ func decomment(s string) (out string, unterminated bool) {
 			continue
 		case '#', '!':
 			if !quote {
-				out = strings.TrimRight(b.String(), " \t")
-				return out, false
+				comment = true
 			}
 		}
-		b.WriteByte(c)
+		if !comment {
+			b.WriteByte(c)
+		}
 	}
 	out = strings.TrimRight(b.String(), " \t")
 	if cont {

@@ -99,8 +99,15 @@ type Options struct {
 	// ConfigID selects `@ID` lines (keepalived's -i; the caller supplies
 	// the default, the short host name).
 	ConfigID string
-	// Instance is the value of ${_INSTANCE} (keepalived's --instance).
+	// Instance is the value of ${_INSTANCE}; empty means ConfigID, which is
+	// what keepalived 2.2.7 substitutes.
 	Instance string
+	// AllConfig makes every include problem fatal (keepalived's
+	// -e/--all-config, the same as `include_check` with no options).
+	AllConfig bool
+	// Random returns a number in [min, max] for ${_RANDOM}; nil means
+	// math/rand/v2. Tests pass a deterministic one.
+	Random func(min, max uint64) uint64
 	// LookupEnv resolves ${_ENV NAME}; nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
 	// ReadFile and Glob give access to files; nil means the os and
