@@ -1,0 +1,50 @@
+package netio
+
+import (
+	"net"
+	"testing"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+func TestLinkEventReportsChangesOnly(t *testing.T) {
+	update := func(typ uint16, flags net.Flags, raw uint32) netlink.LinkUpdate {
+		var u netlink.LinkUpdate
+		u.Header.Type = typ
+		u.Link = &netlink.Dummy{LinkAttrs: netlink.LinkAttrs{Index: 7, Name: "eth7", Flags: flags, RawFlags: raw}}
+		return u
+	}
+	upRunning := update(unix.RTM_NEWLINK, net.FlagUp, unix.IFF_UP|unix.IFF_RUNNING)
+	upNoCarrier := update(unix.RTM_NEWLINK, net.FlagUp, unix.IFF_UP)
+	steps := []struct {
+		name string
+		u    netlink.LinkUpdate
+		want EventKind // 0: no event
+	}{
+		{"first sight reports state", upRunning, EventLinkUp},
+		{"same state again is silent", upRunning, 0},
+		{"carrier lost", upNoCarrier, EventLinkDown},
+		{"still no carrier", upNoCarrier, 0},
+		{"carrier back", upRunning, EventLinkUp},
+		{"admin down", update(unix.RTM_NEWLINK, 0, unix.IFF_RUNNING), EventLinkDown},
+		{"deleted", update(unix.RTM_DELLINK, 0, 0), EventLinkDown},
+		{"recreated up", upRunning, EventLinkUp},
+	}
+	state := map[int]bool{}
+	for _, s := range steps {
+		ev, ok := linkEvent(state, s.u)
+		if s.want == 0 {
+			if ok {
+				t.Errorf("%s: got %+v, want no event", s.name, ev)
+			}
+			continue
+		}
+		if !ok || ev.Kind != s.want || ev.Ifindex != 7 || ev.Name != "eth7" {
+			t.Errorf("%s: got %+v (ok=%v), want %v for ifindex 7", s.name, ev, ok, s.want)
+		}
+		if ev.Deleted != (s.u.Header.Type == unix.RTM_DELLINK) {
+			t.Errorf("%s: Deleted = %v", s.name, ev.Deleted)
+		}
+	}
+}
