@@ -14,9 +14,9 @@ import (
 // client's lines. It exists to test the client's dialogue and failure
 // handling without root; smtp_mta_test.go checks delivery through a real MTA.
 type fakeSMTP struct {
-	ln    net.Listener
-	mu    sync.Mutex
-	lines []string
+	ln       net.Listener
+	mu       sync.Mutex
+	sessions [][]string // client lines of each finished session
 	// silent makes the server accept connections and never answer.
 	silent bool
 	// rcptCode is the reply to RCPT (250 unless set).
@@ -32,6 +32,12 @@ func newFakeSMTP(t *testing.T, opts ...func(*fakeSMTP)) *fakeSMTP {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveFakeSMTP(t, ln, opts...)
+}
+
+// serveFakeSMTP serves on ln (which may live in another network namespace).
+func serveFakeSMTP(t *testing.T, ln net.Listener, opts ...func(*fakeSMTP)) *fakeSMTP {
+	t.Helper()
 	s := &fakeSMTP{ln: ln, rcptCode: "250", done: make(chan struct{}, 16)}
 	for _, o := range opts {
 		o(s)
@@ -65,6 +71,12 @@ func (s *fakeSMTP) session(c net.Conn) {
 		_, _ = bufio.NewReader(c).ReadString('\n')
 		return
 	}
+	var lines []string
+	defer func() {
+		s.mu.Lock()
+		s.sessions = append(s.sessions, lines)
+		s.mu.Unlock()
+	}()
 	w := func(l string) { _, _ = c.Write([]byte(l + "\r\n")) }
 	w("220 fake ESMTP")
 	r := bufio.NewReader(c)
@@ -75,9 +87,7 @@ func (s *fakeSMTP) session(c net.Conn) {
 			return
 		}
 		l = strings.TrimRight(l, "\r\n")
-		s.mu.Lock()
-		s.lines = append(s.lines, l)
-		s.mu.Unlock()
+		lines = append(lines, l)
 		if inData {
 			if l == "." {
 				inData = false
@@ -105,10 +115,23 @@ func (s *fakeSMTP) session(c net.Conn) {
 	}
 }
 
+// transcript returns the client lines of all finished sessions in the
+// order the sessions ended.
 func (s *fakeSMTP) transcript() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]string(nil), s.lines...)
+	var out []string
+	for _, l := range s.sessions {
+		out = append(out, l...)
+	}
+	return out
+}
+
+// finished returns a copy of the finished sessions.
+func (s *fakeSMTP) finished() [][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([][]string(nil), s.sessions...)
 }
 
 func (s *fakeSMTP) waitSession(t *testing.T) {
