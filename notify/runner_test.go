@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -241,5 +242,23 @@ func TestDispatcherCloseDeadlineCancelsRunning(t *testing.T) {
 	}
 	if !skipped {
 		t.Error("queued task ran after the close deadline")
+	}
+}
+
+func TestRunnerLogsNoArguments(t *testing.T) {
+	var buf strings.Builder
+	logger := slog.New(slog.NewTextHandler(&buf, nil))
+	script := writeScript(t, "fail.sh", "exit 1\n")
+	r := &Runner{Logger: logger}
+	// Configured arguments may carry secrets (auth_pass, tokens).
+	res := r.Run(context.Background(), Command{Argv: []string{script, "auth_pass=s3cr3t"}})
+	if res.Err == nil {
+		t.Fatal("want failure")
+	}
+	if strings.Contains(buf.String(), "s3cr3t") || strings.Contains(res.Err.Error(), "s3cr3t") {
+		t.Errorf("secret argument leaked:\nlog: %s\nerr: %v", buf.String(), res.Err)
+	}
+	if !strings.Contains(buf.String(), "fail.sh") {
+		t.Errorf("log does not name the script: %s", buf.String())
 	}
 }
