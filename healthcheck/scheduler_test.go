@@ -160,7 +160,7 @@ func TestSchedulerDynamicWeight(t *testing.T) {
 
 type panicky struct{}
 
-func (panicky) Kind() Kind                    { return KindMisc }
+func (panicky) Kind() Kind                   { return KindMisc }
 func (panicky) Check(context.Context) Result { panic("boom") }
 
 func TestSchedulerSurvivesPanickingChecker(t *testing.T) {
