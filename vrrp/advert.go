@@ -197,7 +197,15 @@ func (a *Advert) AppendBinary(b []byte) ([]byte, error) {
 	}
 	b = binary.BigEndian.AppendUint16(b, a.Checksum)
 	for _, ip := range a.Addrs {
-		b = append(b, ip.AsSlice()...)
+		// As4/As16 rather than AsSlice: the array stays on the stack, so
+		// sending an advert does not allocate.
+		if ip.Is4() {
+			v := ip.As4()
+			b = append(b, v[:]...)
+		} else {
+			v := ip.As16()
+			b = append(b, v[:]...)
+		}
 	}
 	if a.Version == 2 {
 		b = append(b, a.AuthData[:]...)

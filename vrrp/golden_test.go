@@ -1,7 +1,6 @@
 package vrrp
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
@@ -71,39 +70,42 @@ func goldenPath(name string) string { return filepath.Join("testdata", "golden",
 
 func readGolden(t *testing.T, name string) golden {
 	t.Helper()
-	f, err := os.Open(goldenPath(name))
+	g, err := loadGolden(name)
 	if err != nil {
-		t.Fatalf("golden capture missing (regenerate as root with -update): %v", err)
+		t.Fatalf("golden capture (regenerate as root with -update): %v", err)
 	}
-	defer f.Close()
+	return g
+}
+
+func loadGolden(name string) (golden, error) {
 	var g golden
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	data, err := os.ReadFile(goldenPath(name))
+	if err != nil {
+		return g, err
+	}
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
 		key, val, _ := strings.Cut(line, " ")
 		switch key {
 		case "src":
-			g.src = netip.MustParseAddr(val)
+			g.src, err = netip.ParseAddr(val)
 		case "dst":
-			g.dst = netip.MustParseAddr(val)
+			g.dst, err = netip.ParseAddr(val)
 		case "ttl":
 			g.ttl, err = strconv.Atoi(val)
 		case "vrrp":
 			g.msg, err = hex.DecodeString(val)
 		default:
-			t.Fatalf("%s: unknown key %q", goldenPath(name), key)
+			err = fmt.Errorf("unknown key %q", key)
 		}
 		if err != nil {
-			t.Fatalf("%s: %v", goldenPath(name), err)
+			return g, fmt.Errorf("%s:%d: %w", goldenPath(name), i+1, err)
 		}
 	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return g
+	return g, nil
 }
 
 func writeGolden(t *testing.T, c goldenCase, g golden) {

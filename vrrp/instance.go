@@ -188,9 +188,9 @@ func (in *Instance) masterDown() time.Duration {
 
 // Start moves the instance out of INIT: to FAULT if a weight-0 tracker is
 // down (or a sync-group sibling is faulty), otherwise to BACKUP with the
-// start-up down timer: the address owner becomes master at once, "state
-// MASTER" after one advert interval plus the minimum skew, anything else
-// after a full master-down interval.
+// start-up down timer: the address owner becomes master at once (without
+// passing through BACKUP), "state MASTER" after one advert interval plus the
+// minimum skew, anything else after a full master-down interval.
 func (in *Instance) Start(now time.Time) error {
 	if in.started {
 		return fmt.Errorf("vrrp_instance %s: already started", in.cfg.Name)
@@ -202,15 +202,16 @@ func (in *Instance) Start(now time.Time) error {
 		in.finish()
 		return nil
 	}
-	var d time.Duration
 	switch {
 	case in.cfg.Priority == 255:
+		// The owner goes straight to MASTER (keepalived arms a 1µs timer;
+		// doing it now is the same to anyone watching).
+		in.becomeMaster(now)
 	case in.cfg.InitialMaster:
-		d = in.adverInt + in.skew(255)
+		in.becomeBackup(now, now.Add(in.adverInt+in.skew(255)))
 	default:
-		d = in.masterDown()
+		in.becomeBackup(now, now.Add(in.masterDown()))
 	}
-	in.becomeBackup(now, now.Add(d))
 	in.finish()
 	return nil
 }
