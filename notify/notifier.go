@@ -5,7 +5,12 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"time"
 )
+
+// StopScriptTimeout is keepalived's limit for notify_stop scripts, which
+// run while the daemon shuts down.
+const StopScriptTimeout = time.Second
 
 // Config assembles a Notifier. The Notifier takes ownership of the FIFOs
 // and the Mailer given here and closes them in Close.
@@ -77,8 +82,14 @@ func orderKey(e Event) string {
 func (n *Notifier) Notify(e Event, cmds []Command, mail bool) bool {
 	ok := true
 	if len(cmds) > 0 {
-		cmds := cmds
 		runner := n.cfg.Runner
+		if e.State == StateStop && (e.Kind == KindInstance || e.Kind == KindGroup) {
+			// keepalived gives stop scripts one second: shutdown must not
+			// wait on them.
+			r := *runner
+			r.Timeout = StopScriptTimeout
+			runner = &r
+		}
 		if !n.scripts.Submit(orderKey(e), func(ctx context.Context) {
 			for _, c := range cmds {
 				runner.Run(ctx, c)

@@ -118,3 +118,18 @@ func TestNotifierFIFOLinesInOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestNotifierStopScriptsGetOneSecond(t *testing.T) {
+	script := writeScript(t, "hang.sh", "exec sleep 300\n")
+	n := NewNotifier(Config{Runner: &Runner{Timeout: time.Minute, KillGrace: 100 * time.Millisecond}})
+	s := VRRPScripts{Stop: &Command{Argv: []string{script}}}
+	e := InstanceEvent("VI_1", StateStop, 100)
+	start := time.Now()
+	n.Notify(e, s.Commands(e), false)
+	if err := n.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el < StopScriptTimeout || el > 10*time.Second {
+		t.Errorf("stop script ran %v, want about %v", el, StopScriptTimeout)
+	}
+}
