@@ -1,0 +1,687 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/alived/alived/config/syntax"
+)
+
+// keepalived 2.2.7 defaults (vrrp_data.c, check_data.c, global_data.c).
+const (
+	defaultAdvertInterval   = time.Second
+	defaultPriority         = 100
+	defaultGARPDelay        = 5 * time.Second
+	defaultGARPRepeat       = 5
+	defaultGARPRefreshRep   = 1
+	defaultDownTimerAdverts = 3
+	defaultUnicastTTL       = 255
+	defaultDelayLoop        = 60 * time.Second
+	defaultConnectTimeout   = 5 * time.Second
+	defaultDelayBeforeRetry = time.Second
+	defaultHTTPRetryDelay   = 3 * time.Second
+	defaultPersistence      = 360 * time.Second
+)
+
+// finish applies defaults and the checks keepalived makes while completing
+// its data structures (vrrp_complete_init, validate_check_config); checks
+// that need the host are in Validate.
+func (d *decoder) finish() {
+	c := d.cfg
+	d.globalDefaults(&c.Global)
+	if !d.isSet(&c.Root, "child_wait_time") {
+		c.Root.ChildWaitTime = 5 * time.Second
+	}
+	d.finishScripts()
+	d.finishTrackers()
+	d.finishInstances()
+	d.finishSyncGroups()
+	d.finishVirtualServers()
+}
+
+func (d *decoder) globalDefaults(g *GlobalDefs) {
+	if g.SMTPPort == 0 {
+		g.SMTPPort = 25
+	}
+	if !d.isSet(g, "smtp_connect_timeout") {
+		g.SMTPConnectTimeout = 30 * time.Second
+	}
+	if !g.VRRPMcastGroup4.IsValid() {
+		g.VRRPMcastGroup4 = netip.MustParseAddr("224.0.0.18")
+	}
+	if !g.VRRPMcastGroup6.IsValid() {
+		g.VRRPMcastGroup6 = netip.MustParseAddr("ff02::12")
+	}
+	if g.VRRPVersion == 0 {
+		g.VRRPVersion = 2
+	}
+	if !d.isSet(g, "vrrp_garp_master_delay") {
+		g.GARPMasterDelay = defaultGARPDelay
+	}
+	if !d.isSet(g, "vrrp_garp_master_repeat") {
+		g.GARPMasterRepeat = defaultGARPRepeat
+	}
+	if !d.isSet(g, "vrrp_garp_master_refresh_repeat") {
+		g.GARPMasterRefreshRep = defaultGARPRefreshRep
+	}
+	if !d.isSet(g, "vrrp_garp_lower_prio_delay") {
+		g.GARPLowerPrioDelay = g.GARPMasterDelay
+	}
+	if !d.isSet(g, "vrrp_garp_lower_prio_repeat") {
+		g.GARPLowerPrioRepeat = g.GARPMasterRepeat
+	}
+	if !d.isSet(g, "vrrp_down_timer_adverts") {
+		g.DownTimerAdverts = defaultDownTimerAdverts
+	}
+	if g.VMACPrefix == "" {
+		g.VMACPrefix = "vrrp"
+	}
+	if !d.isSet(g, "startup_script_timeout") {
+		g.StartupScriptTimeout = 10 * time.Second
+	}
+	if !d.isSet(g, "shutdown_script_timeout") {
+		g.ShutdownScriptTimeout = 10 * time.Second
+	}
+	// smtp_alert is the default for the VRRP and checker specific switches.
+	if !d.isSet(g, "smtp_alert_vrrp") {
+		g.SMTPAlertVRRP = g.SMTPAlert
+	}
+	if !d.isSet(g, "smtp_alert_checker") {
+		g.SMTPAlertChecker = g.SMTPAlert
+	}
+}
+
+func (d *decoder) finishScripts() {
+	c := d.cfg
+	kept := c.Scripts[:0]
+	for _, s := range c.Scripts {
+		if s.Script == nil {
+			d.report(s.Pos, syntax.Error, "No script set for vrrp_script %s - removing", s.Name)
+			continue
+		}
+		if s.Interval == 0 {
+			s.Interval = time.Second
+		}
+		if !d.isSet(s, "timeout") {
+			s.Timeout = s.Interval
+		}
+		if s.Rise == 0 {
+			s.Rise = 1
+		}
+		if s.Fall == 0 {
+			s.Fall = 1
+		}
+		kept = append(kept, s)
+	}
+	c.Scripts = kept
+}
+
+func (d *decoder) finishTrackers() {
+	c := d.cfg
+	for _, f := range c.TrackFiles {
+		if f.File == "" {
+			d.report(f.Pos, syntax.Error, "No file set for track_file %s", f.Name)
+		}
+		if !d.isSet(f, "weight") {
+			f.Weight = 1
+		}
+	}
+	for _, p := range c.TrackProcesses {
+		if p.Quorum == 0 {
+			p.Quorum = 1
+		}
+		if p.Process == "" {
+			d.report(p.Pos, syntax.Error, "No process set for vrrp_track_process %s", p.Name)
+		}
+	}
+	for _, b := range c.BFDInstances {
+		if !d.isSet(b, "min_rx") {
+			b.MinRx = 10 * time.Millisecond
+		}
+		if !d.isSet(b, "min_tx") {
+			b.MinTx = 10 * time.Millisecond
+		}
+		if !d.isSet(b, "idle_tx") {
+			b.IdleTx = time.Second
+		}
+		if b.Multiplier == 0 {
+			b.Multiplier = 5
+		}
+		if !d.isSet(b, "ttl") {
+			b.TTL = 255
+		}
+		if !b.Neighbor.IsValid() {
+			d.report(b.Pos, syntax.Error, "No neighbor_ip set for bfd_instance %s", b.Name)
+		}
+	}
+}
+
+func (d *decoder) finishInstances() {
+	c := d.cfg
+	g := &c.Global
+	kept := c.Instances[:0]
+	for _, v := range c.Instances {
+		if v.VRID == 0 {
+			d.report(v.Pos, syntax.Error, "(%s) the virtual router id must be set", v.Name)
+			continue
+		}
+		d.instanceDefaults(g, v)
+		kept = append(kept, v)
+	}
+	c.Instances = kept
+
+	// Two instances on one interface, family and VRID cannot coexist.
+	type key struct {
+		ifname, family string
+		vrid           int
+	}
+	seen := map[key]*VRRPInstance{}
+	for _, v := range c.Instances {
+		k := key{v.Interface, v.Family, v.VRID}
+		if old, dup := seen[k]; dup {
+			fam := "IPv4"
+			if v.Family == "inet6" {
+				fam = "IPv6"
+			}
+			d.report(v.Pos, syntax.Error, "%s and %s both use VRID %d with %s on interface %s", old.Name, v.Name, v.VRID, fam, v.Interface)
+			continue
+		}
+		seen[k] = v
+	}
+}
+
+func (d *decoder) instanceDefaults(g *GlobalDefs, v *VRRPInstance) {
+	c := d.cfg
+	if v.Interface == "" && g.DefaultInterface != "" {
+		v.Interface = g.DefaultInterface
+	}
+	// Family comes from the first VIP; the rest must match.
+	v.Family = "inet"
+	if len(v.VIPs) > 0 && v.VIPs[0].Prefix.Addr().Is6() {
+		v.Family = "inet6"
+	}
+	keptVIPs := v.VIPs[:0]
+	for _, ip := range v.VIPs {
+		if familyOf(ip.Prefix.Addr()) != v.Family {
+			d.report(ip.Pos, syntax.Error, "(%s): address family must match VRRP instance [%s] - ignoring", v.Name, ip.Prefix.Addr())
+			continue
+		}
+		keptVIPs = append(keptVIPs, ip)
+	}
+	v.VIPs = keptVIPs
+	if len(v.VIPs) == 0 && !v.NoVIPs {
+		d.report(v.Pos, syntax.Error, "(%s) No VIP specified; at least one is sensible", v.Name)
+	}
+
+	if v.State == "" {
+		v.State = StateBackup
+	}
+	if v.Priority < 0 {
+		// keepalived: `state MASTER` without a priority means the address owner.
+		if v.State == StateMaster {
+			v.Priority = 255
+		} else {
+			v.Priority = defaultPriority
+		}
+	}
+	if !d.isSet(v, "version") {
+		v.Version = g.VRRPVersion
+	}
+	if v.Family == "inet6" {
+		// VRRPv2 has no IPv6; keepalived switches silently.
+		v.Version = 3
+	}
+	if v.AdvertInterval == 0 {
+		v.AdvertInterval = defaultAdvertInterval
+	}
+	if v.UnicastTTL == 0 {
+		v.UnicastTTL = defaultUnicastTTL
+	}
+	if !d.isSet(v, "strict_mode") {
+		v.Strict = g.Strict
+	}
+	if !v.AcceptSet {
+		v.Accept = !v.Strict
+	}
+	if !d.isSet(v, "garp_master_delay") {
+		v.GARPMasterDelay = g.GARPMasterDelay
+	}
+	if !d.isSet(v, "garp_master_repeat") {
+		v.GARPMasterRepeat = g.GARPMasterRepeat
+	}
+	if !d.isSet(v, "garp_master_refresh") {
+		v.GARPMasterRefresh = g.GARPMasterRefresh
+	}
+	if !d.isSet(v, "garp_master_refresh_repeat") {
+		v.GARPMasterRefreshRep = g.GARPMasterRefreshRep
+	}
+	if !d.isSet(v, "garp_lower_prio_delay") {
+		v.GARPLowerPrioDelay = g.GARPLowerPrioDelay
+		if d.isSet(v, "garp_master_delay") && !d.isSet(g, "vrrp_garp_lower_prio_delay") {
+			v.GARPLowerPrioDelay = v.GARPMasterDelay
+		}
+	}
+	if !d.isSet(v, "garp_lower_prio_repeat") {
+		v.GARPLowerPrioRepeat = g.GARPLowerPrioRepeat
+		if d.isSet(v, "garp_master_repeat") && !d.isSet(g, "vrrp_garp_lower_prio_repeat") {
+			v.GARPLowerPrioRepeat = v.GARPMasterRepeat
+		}
+	}
+	if !d.isSet(v, "down_timer_adverts") {
+		v.DownTimerAdverts = g.DownTimerAdverts
+	}
+	if !d.isSet(v, "lower_prio_no_advert") {
+		v.LowerPrioNoAdvert = g.LowerPrioNoAdvert
+	}
+	if !d.isSet(v, "higher_prio_send_advert") {
+		v.HigherPrioSendAdvert = g.HigherPrioSendAdvert
+	}
+	if !d.isSet(v, "smtp_alert") {
+		v.SMTPAlert = g.SMTPAlertVRRP
+	}
+	if !d.isSet(v, "notify_priority_changes") {
+		v.NotifyPriorityChanges = g.NotifyPriorityChanges
+	}
+	if !v.CheckUnicastSrc {
+		v.CheckUnicastSrc = g.CheckUnicastSrc
+	}
+	if !v.SkipCheckAdvAddr {
+		v.SkipCheckAdvAddr = g.SkipCheckAdvAddr
+	}
+	if !v.OwnerIgnoreAdverts {
+		v.OwnerIgnoreAdverts = g.OwnerIgnoreAdverts
+	}
+	if !v.V3ChecksumAsV2 {
+		v.V3ChecksumAsV2 = g.V3ChecksumAsV2
+	}
+
+	if v.Auth != nil {
+		switch {
+		case v.Version == 3:
+			d.report(v.Auth.Pos, syntax.Error, "(%s) VRRP version 3 does not support authentication. Ignoring.", v.Name)
+			v.Auth = nil
+		case v.Auth.Type == "":
+			v.Auth = nil
+		case v.Auth.Type == "AH" && v.State == StateMaster:
+			d.report(v.Pos, syntax.Error, "(%s) Initial state master is incompatible with AH authentication - clearing", v.Name)
+			v.State = StateBackup
+		}
+	}
+	if v.Priority == 255 && v.NoPreempt {
+		d.report(v.Pos, syntax.Error, "(%s) nopreempt is incompatible with priority 255. resetting nopreempt", v.Name)
+		v.NoPreempt = false
+	}
+	if v.NoPreempt && v.PreemptDelay > 0 {
+		d.report(v.Pos, syntax.Warning, "(%s) preempt_delay is incompatible with nopreempt mode - resetting", v.Name)
+		v.PreemptDelay = 0
+	}
+
+	// Trackers must name objects that exist.
+	for _, t := range v.Track.Scripts {
+		if findScript(c, t.Name) == nil {
+			d.report(t.Pos, syntax.Error, "(%s) track script %s not found, ignoring...", v.Name, t.Name)
+		}
+	}
+	for _, t := range v.Track.Files {
+		if findTrackFile(c, t.Name) == nil {
+			d.report(t.Pos, syntax.Error, "(%s) track file %s not found, ignoring...", v.Name, t.Name)
+		}
+	}
+	for _, t := range v.Track.Processes {
+		if findTrackProcess(c, t.Name) == nil {
+			d.report(t.Pos, syntax.Error, "(%s) track process %s not found, ignoring...", v.Name, t.Name)
+		}
+	}
+	for _, t := range v.Track.BFDs {
+		if findBFD(c, t.Name) == nil {
+			d.report(t.Pos, syntax.Error, "(%s) track bfd %s not found, ignoring...", v.Name, t.Name)
+		}
+	}
+}
+
+func findScript(c *Config, name string) *VRRPScript {
+	for _, s := range c.Scripts {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+func findTrackFile(c *Config, name string) *TrackFile {
+	for _, f := range c.TrackFiles {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+func findTrackProcess(c *Config, name string) *TrackProcess {
+	for _, p := range c.TrackProcesses {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+func findBFD(c *Config, name string) *BFDInstance {
+	for _, b := range c.BFDInstances {
+		if b.Name == name {
+			return b
+		}
+	}
+	return nil
+}
+
+// Instance returns the vrrp_instance called name, or nil.
+func (c *Config) Instance(name string) *VRRPInstance {
+	for _, v := range c.Instances {
+		if v.Name == name {
+			return v
+		}
+	}
+	return nil
+}
+
+// VirtualServerGroup returns the virtual_server_group called name, or nil.
+func (c *Config) VirtualServerGroup(name string) *VirtualServerGroup {
+	for _, g := range c.VirtualServerGroups {
+		if g.Name == name {
+			return g
+		}
+	}
+	return nil
+}
+
+func (d *decoder) finishSyncGroups() {
+	c := d.cfg
+	member := map[string]string{}
+	kept := c.SyncGroups[:0]
+	for _, g := range c.SyncGroups {
+		var ok []string
+		for _, name := range g.Group {
+			if c.Instance(name) == nil {
+				d.report(g.Pos, syntax.Error, "Virtual router %s specified in sync group %s doesn't exist - ignoring", name, g.Name)
+				continue
+			}
+			if other, dup := member[name]; dup {
+				d.report(g.Pos, syntax.Error, "Virtual router %s cannot exist in more than one sync group; it is in %s and %s", name, other, g.Name)
+				continue
+			}
+			member[name] = g.Name
+			ok = append(ok, name)
+		}
+		g.Group = ok
+		if len(ok) == 0 {
+			d.report(g.Pos, syntax.Error, "Sync group %s has no virtual router(s). removing", g.Name)
+			continue
+		}
+		if len(ok) == 1 {
+			d.report(g.Pos, syntax.Error, "Sync group %s has only 1 virtual router(s) - this probably isn't what you want", g.Name)
+		}
+		if !d.isSet(g, "smtp_alert") && !g.SMTPAlert {
+			g.SMTPAlert = c.Global.SMTPAlertVRRP
+		}
+		kept = append(kept, g)
+	}
+	c.SyncGroups = kept
+}
+
+// ServiceString renders a virtual server the way keepalived names it in
+// messages: "[ADDR]:proto:PORT", "FWM N" or "[GROUP]".
+func (v *VirtualServer) ServiceString() string {
+	switch {
+	case v.FWMark != 0:
+		return fmt.Sprintf("FWM %d", v.FWMark)
+	case v.Group != "":
+		return fmt.Sprintf("[%s]:%d", v.Group, v.Port)
+	}
+	proto := "none"
+	if v.Protocol != ProtoNone {
+		proto = map[Protocol]string{ProtoTCP: "tcp", ProtoUDP: "udp", ProtoSCTP: "sctp"}[v.Protocol]
+	}
+	return fmt.Sprintf("[%s]:%s:%d", v.Addr, proto, v.Port)
+}
+
+func (d *decoder) finishVirtualServers() {
+	c := d.cfg
+	kept := c.VirtualServers[:0]
+	for _, v := range c.VirtualServers {
+		if v.Group != "" && c.VirtualServerGroup(v.Group) == nil {
+			// keepalived drops a service whose group does not exist without
+			// failing `-t`.
+			d.report(v.Pos, syntax.Warning, "Virtual server group %s does not exist - ignoring virtual server", v.Group)
+			continue
+		}
+		d.vsDefaults(v)
+		kept = append(kept, v)
+	}
+	c.VirtualServers = kept
+}
+
+func (d *decoder) vsDefaults(v *VirtualServer) {
+	c := d.cfg
+	isFWMark := v.FWMark != 0
+	if v.Family == "" {
+		v.Family = "inet"
+		if v.Addr.IsValid() {
+			v.Family = familyOf(v.Addr)
+		}
+	}
+	if isFWMark && v.ProtocolSet {
+		d.report(v.Pos, syntax.Error, "Warning: Virtual server %s: protocol specified for fwmark - protocol will be ignored", v.ServiceString())
+		v.Protocol = ProtoNone
+	}
+	if !isFWMark && !v.ProtocolSet {
+		d.report(v.Pos, syntax.Error, "Virtual server %s: no protocol set - defaulting to UDP", v.ServiceString())
+		v.Protocol = ProtoUDP
+	}
+	if v.Scheduler == "" {
+		d.report(v.Pos, syntax.Error, "Virtual server %s: no scheduler set, setting default 'wlc'", v.ServiceString())
+		v.Scheduler = "wlc"
+	}
+	if v.Forwarding.Method == "" {
+		d.report(v.Pos, syntax.Error, "Virtual server %s: no forwarding method set, setting default NAT", v.ServiceString())
+		v.Forwarding.Method = MethodNAT
+	}
+	if !d.isSet(v, "delay_loop") {
+		v.DelayLoop = defaultDelayLoop
+	}
+	if !d.isSet(v, "connect_timeout") {
+		v.ConnectTimeout = defaultConnectTimeout
+	}
+	if !d.isSet(v, "retry") {
+		v.Retry = 1
+	}
+	if !d.isSet(v, "delay_before_retry") {
+		v.DelayBeforeRetry = defaultDelayBeforeRetry
+	}
+	if !d.isSet(v, "warmup") {
+		v.Warmup = v.DelayLoop
+	}
+	if v.Quorum == 0 {
+		v.Quorum = 1
+	}
+	if !d.isSet(v, "smtp_alert") {
+		v.SMTPAlert = c.Global.SMTPAlertChecker
+	}
+	if v.Port == 0 && v.Addr.IsValid() && v.PersistenceTimeout == 0 {
+		// IPVS needs persistence for a port-0 (all ports) service.
+		v.PersistenceTimeout = defaultPersistence
+	}
+	if len(v.RealServers) == 0 {
+		d.report(v.Pos, syntax.Warning, "Virtual server %s has no real servers", v.ServiceString())
+	}
+	group := c.VirtualServerGroup(v.Group)
+	type rsKey struct {
+		addr netip.Addr
+		port uint16
+	}
+	seen := map[rsKey]bool{}
+	kept := v.RealServers[:0]
+	for _, r := range v.RealServers {
+		k := rsKey{r.Addr, r.Port}
+		if seen[k] {
+			d.report(r.Pos, syntax.Error, "VS %s: real server [%s]:%d is duplicated - removing second rs", v.ServiceString(), r.Addr, r.Port)
+			continue
+		}
+		seen[k] = true
+		d.rsDefaults(v, r, group)
+		kept = append(kept, r)
+	}
+	v.RealServers = kept
+}
+
+func (d *decoder) rsDefaults(v *VirtualServer, r *RealServer, group *VirtualServerGroup) {
+	if !d.isSet(r, "weight") {
+		r.Weight = 1
+	}
+	if !d.isSet(r, "lvs_method") {
+		r.Forwarding = v.Forwarding
+	}
+	inheritD := func(key string, dst *time.Duration, from time.Duration) {
+		if !d.isSet(r, key) {
+			*dst = from
+		}
+	}
+	inheritD("delay_loop", &r.DelayLoop, v.DelayLoop)
+	inheritD("connect_timeout", &r.ConnectTimeout, v.ConnectTimeout)
+	inheritD("delay_before_retry", &r.DelayBeforeRetry, v.DelayBeforeRetry)
+	inheritD("warmup", &r.Warmup, v.Warmup)
+	if !d.isSet(r, "retry") {
+		r.Retry = v.Retry
+	}
+	if !d.isSet(r, "alpha") {
+		r.Alpha = v.Alpha
+	}
+	if !d.isSet(r, "inhibit_on_failure") {
+		r.InhibitOnFailure = v.InhibitOnFailure
+	}
+	if !d.isSet(r, "smtp_alert") {
+		r.SMTPAlert = v.SMTPAlert
+	}
+	if !d.isSet(r, "virtualhost") {
+		r.VirtualHost = v.VirtualHost
+	}
+	if v.FWMark != 0 && r.Port != 0 {
+		d.report(r.Pos, syntax.Warning, "WARNING - fwmark virtual server %s, real server [%s]:%d has port specified - port will be ignored", v.ServiceString(), r.Addr, r.Port)
+	}
+	if group != nil && r.Port != 0 {
+		for _, e := range group.Entries {
+			if e.FWMark != 0 {
+				d.report(r.Pos, syntax.Warning, "WARNING - fwmark virtual server %s, real server [%s]:%d has port specified - port will be ignored", v.ServiceString(), r.Addr, r.Port)
+				break
+			}
+		}
+		for _, e := range group.Entries {
+			if e.FWMark == 0 && e.Port != 0 && e.Port != r.Port {
+				d.report(r.Pos, syntax.Error, "virtual server %s and real server [%s]:%d ports don't match", v.ServiceString(), r.Addr, r.Port)
+				break
+			}
+		}
+	}
+	for _, ch := range r.Checkers {
+		d.checkerDefaults(v, r, ch)
+	}
+}
+
+// checkerDefaults resolves a checker's values: its own, else the real
+// server's (which already holds the virtual server's), else the kind's
+// default.
+func (d *decoder) checkerDefaults(v *VirtualServer, r *RealServer, ch *Checker) {
+	inherited := func(key string) bool { return d.isSet(r, key) || d.isSet(v, key) }
+	if !ch.ConnectIP.IsValid() && ch.Kind != CheckMisc && ch.Kind != CheckFile && ch.Kind != CheckBFD {
+		ch.ConnectIP = r.Addr
+	}
+	if !d.isSet(ch, "connect_port") && ch.Kind != CheckMisc && ch.Kind != CheckFile && ch.Kind != CheckBFD {
+		ch.ConnectPort = r.Port
+	}
+	if !d.isSet(ch, "delay_loop") {
+		ch.DelayLoop = r.DelayLoop
+	}
+	if !d.isSet(ch, "connect_timeout") {
+		ch.ConnectTimeout = r.ConnectTimeout
+	}
+	if !d.isSet(ch, "warmup") {
+		ch.Warmup = r.Warmup
+		if !inherited("warmup") {
+			ch.Warmup = ch.DelayLoop
+		}
+	}
+	if !d.isSet(ch, "alpha") {
+		ch.Alpha = r.Alpha
+	}
+	if !d.isSet(ch, "retry") {
+		switch {
+		case inherited("retry"):
+			ch.Retry = r.Retry
+		case ch.Kind == CheckDNS:
+			ch.Retry = 3
+		case ch.Kind == CheckMisc:
+			ch.Retry = 0
+		default:
+			ch.Retry = 1
+		}
+	}
+	if !d.isSet(ch, "delay_before_retry") {
+		switch {
+		case inherited("delay_before_retry"):
+			ch.DelayBeforeRetry = r.DelayBeforeRetry
+		case ch.Kind == CheckHTTP || ch.Kind == CheckSSL:
+			ch.DelayBeforeRetry = defaultHTTPRetryDelay
+		case ch.Kind == CheckDNS:
+			ch.DelayBeforeRetry = ch.DelayLoop
+		default:
+			ch.DelayBeforeRetry = defaultDelayBeforeRetry
+		}
+	}
+	switch {
+	case ch.HTTP != nil:
+		if ch.HTTP.Protocol == "" {
+			ch.HTTP.Protocol = "1.0"
+		}
+		if !d.isSet(ch, "virtualhost") {
+			ch.HTTP.VirtualHost = r.VirtualHost
+		}
+		for _, u := range ch.HTTP.URLs {
+			if len(u.StatusCodes) == 0 && u.Digest == "" {
+				u.StatusCodes = []StatusRange{{Min: 200, Max: 299}}
+			}
+		}
+	case ch.DNS != nil:
+		if ch.DNS.Type == "" {
+			ch.DNS.Type = "SOA"
+		}
+		if ch.DNS.Name == "" {
+			ch.DNS.Name = "."
+		}
+	case ch.UDP != nil:
+		if !d.isSet(ch, "max_reply_length") {
+			ch.UDP.MaxReplyLength = 255
+		}
+	case ch.Misc != nil:
+		if ch.Misc.Path == nil {
+			d.report(ch.Pos, syntax.Error, "MISC_CHECK has no misc_path")
+		}
+		if ch.Misc.Timeout == 0 {
+			ch.Misc.Timeout = ch.DelayLoop
+		}
+	case ch.SMTP != nil:
+		for _, h := range ch.SMTP.Hosts {
+			d.checkerDefaults(v, r, h)
+		}
+	case ch.File != nil:
+		if f := findTrackFile(d.cfg, ch.File.TrackFile); f == nil {
+			d.report(ch.Pos, syntax.Error, "FILE_CHECK: track_file %s not found", ch.File.TrackFile)
+		} else if !ch.File.WeightSet {
+			ch.File.Weight = f.Weight
+		}
+	case ch.BFD != nil:
+		if findBFD(d.cfg, ch.BFD.Name) == nil {
+			d.report(ch.Pos, syntax.Error, "BFD_CHECK: bfd_instance %s not found", ch.BFD.Name)
+		}
+	}
+}
