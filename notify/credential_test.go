@@ -5,9 +5,12 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/alived/alived/internal/testenv"
 )
@@ -62,5 +65,26 @@ func TestRunnerSwitchesToScriptUser(t *testing.T) {
 	}
 	if res := r.Run(context.Background(), Command{Argv: []string{script, "x"}, User: "no-such-user-alived"}); res.Err == nil {
 		t.Error("unknown user: want error")
+	}
+}
+
+func TestFIFOOwnerIsConfiguredUser(t *testing.T) {
+	testenv.RequireRoot(t)
+	nobody, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skipf("no user nobody: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "owned.fifo")
+	f, err := OpenFIFO(path, FIFOOptions{User: "nobody"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close(context.Background())
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	if got := strconv.Itoa(int(st.Uid)) + ":" + strconv.Itoa(int(st.Gid)); got != nobody.Uid+":"+nobody.Gid {
+		t.Errorf("FIFO owner %s, want %s:%s", got, nobody.Uid, nobody.Gid)
 	}
 }

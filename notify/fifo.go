@@ -56,6 +56,9 @@ type FIFOOptions struct {
 	Runner *Runner
 	// Logger receives open/reopen errors; nil discards.
 	Logger *slog.Logger
+	// User and Group ("notify_fifo PATH [username [groupname]]") own a
+	// FIFO that OpenFIFO creates, so an unprivileged reader can open it.
+	User, Group string
 }
 
 // OpenFIFO creates (if needed) and opens the named pipe at path, and starts
@@ -77,6 +80,20 @@ func OpenFIFO(path string, opt FIFOOptions) (*FIFO, error) {
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFIFO {
 		return nil, fmt.Errorf("notify fifo %s: exists and is not a FIFO", path)
+	}
+	if f.created && opt.User != "" {
+		r := opt.Runner
+		if r == nil {
+			r = &Runner{}
+		}
+		cred, err := r.credential(Command{User: opt.User, Group: opt.Group})
+		if err == nil {
+			err = os.Chown(path, int(cred.Uid), int(cred.Gid))
+		}
+		if err != nil {
+			f.removeCreated()
+			return nil, fmt.Errorf("notify fifo %s: owner: %w", path, err)
+		}
 	}
 	if opt.Script != nil {
 		if err := f.startScript(*opt.Script, opt.Runner); err != nil {

@@ -116,9 +116,10 @@ vrrp_instance VI_1 {
     10.213.0.100/24
   }
   notify "%s inst"
+  notify_master "%s master"
   smtp_alert
 }
-`, smtpPort, fifoPath, gen, gen)
+`, smtpPort, fifoPath, gen, gen, gen)
 	if err := os.WriteFile(conf, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +210,24 @@ vrrp_instance VI_1 {
 		"inst": {Generic: &Command{Argv: []string{gen, "inst"}}},
 		"grp":  {Generic: &Command{Argv: []string{gen, "grp"}}},
 	}
-	runs := strings.Split(strings.TrimSpace(string(b)), "\n")
+	var runs []string
+	sawMaster := false
+	for _, run := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if argv := strings.Split(run, "|"); len(argv) > 1 && argv[1] == "master" {
+			// notify_master: configured arguments only.
+			sawMaster = true
+			s := VRRPScripts{Master: &Command{Argv: []string{gen, "master"}}}
+			cmds := s.Commands(InstanceEvent("VI_1", StateMaster, 100))
+			if len(cmds) != 1 || strings.Join(cmds[0].Argv, "|") != run {
+				t.Errorf("notify_master argv: keepalived %q, ours %v", run, cmds)
+			}
+			continue
+		}
+		runs = append(runs, run)
+	}
+	if !sawMaster {
+		t.Error("notify_master never ran")
+	}
 	if len(runs) < 4 {
 		t.Errorf("generic notify ran %d times, want at least BACKUP/MASTER for instance and group: %q", len(runs), runs)
 	}
