@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -44,6 +45,39 @@ type Notifier struct {
 
 	mu       sync.Mutex
 	lastMail map[string]State // per instance/group: keepalived's last_email_state
+
+	scriptsFailed, scriptsTimedOut atomic.Uint64
+}
+
+// Stats are a Notifier's counters, for metrics.
+type Stats struct {
+	// Scripts counts queued script batches (one per event).
+	Scripts DispatcherStats
+	// ScriptsFailed counts scripts that exited non-zero or could not
+	// start; ScriptsTimedOut those killed by their timeout.
+	ScriptsFailed, ScriptsTimedOut uint64
+	// Mail is zero when no Mailer is configured.
+	Mail MailerStats
+	// FIFO, VRRPFIFO and LVSFIFO are zero for FIFOs not configured.
+	FIFO, VRRPFIFO, LVSFIFO FIFOStats
+}
+
+// Stats returns the counters of the Notifier and everything it owns.
+func (n *Notifier) Stats() Stats {
+	s := Stats{
+		Scripts:         n.scripts.Stats(),
+		ScriptsFailed:   n.scriptsFailed.Load(),
+		ScriptsTimedOut: n.scriptsTimedOut.Load(),
+	}
+	if n.cfg.Mailer != nil {
+		s.Mail = n.cfg.Mailer.Stats()
+	}
+	for dst, f := range map[*FIFOStats]*FIFO{&s.FIFO: n.cfg.FIFO, &s.VRRPFIFO: n.cfg.VRRPFIFO, &s.LVSFIFO: n.cfg.LVSFIFO} {
+		if f != nil {
+			*dst = f.Stats()
+		}
+	}
+	return s
 }
 
 // NewNotifier returns a Notifier; Close stops it.
@@ -92,7 +126,13 @@ func (n *Notifier) Notify(e Event, cmds []Command, mail bool) bool {
 		}
 		if !n.scripts.Submit(orderKey(e), func(ctx context.Context) {
 			for _, c := range cmds {
-				runner.Run(ctx, c)
+				res := runner.Run(ctx, c)
+				switch {
+				case res.TimedOut:
+					n.scriptsTimedOut.Add(1)
+				case res.Err != nil:
+					n.scriptsFailed.Add(1)
+				}
 			}
 		}) {
 			n.logger.Warn("notify script queue full, scripts dropped", "event", e.String())
@@ -149,9 +189,6 @@ func (n *Notifier) shouldMail(e Event) bool {
 	n.lastMail[key] = e.State
 	return true
 }
-
-// ScriptStats returns the script queue's counters.
-func (n *Notifier) ScriptStats() DispatcherStats { return n.scripts.Stats() }
 
 // Close waits for queued scripts and mails until ctx ends (then kills
 // what still runs), stops FIFO reader scripts and closes the FIFOs.

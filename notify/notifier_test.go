@@ -66,14 +66,13 @@ func TestNotifierDoesScriptsFIFOsAndMail(t *testing.T) {
 	}
 	// Close removed the FIFOs it created, so read what is left through the
 	// counters: notify_fifo got all 4 lines, the class FIFOs their share.
-	if s := all.Stats(); s.Written != 4 {
-		t.Errorf("notify_fifo wrote %d lines, want 4", s.Written)
+	st := n.Stats()
+	if st.FIFO.Written != 4 || st.VRRPFIFO.Written != 3 || st.LVSFIFO.Written != 1 {
+		t.Errorf("FIFO lines written: notify %d (want 4), vrrp %d (want 3), lvs %d (want 1)",
+			st.FIFO.Written, st.VRRPFIFO.Written, st.LVSFIFO.Written)
 	}
-	if s := vrrpF.Stats(); s.Written != 3 {
-		t.Errorf("vrrp_notify_fifo wrote %d lines, want 3", s.Written)
-	}
-	if s := lvsF.Stats(); s.Written != 1 {
-		t.Errorf("lvs_notify_fifo wrote %d lines, want 1", s.Written)
+	if st.Mail.Sent != 2 || st.ScriptsFailed != 0 || st.Scripts.Done != 3 {
+		t.Errorf("Stats = %+v, want 2 mails, 3 script batches", st)
 	}
 	var subjects []string
 	for _, l := range smtp.transcript() {
@@ -131,5 +130,8 @@ func TestNotifierStopScriptsGetOneSecond(t *testing.T) {
 	}
 	if el := time.Since(start); el < StopScriptTimeout || el > 10*time.Second {
 		t.Errorf("stop script ran %v, want about %v", el, StopScriptTimeout)
+	}
+	if st := n.Stats(); st.ScriptsTimedOut != 1 || st.ScriptsFailed != 0 || st.Scripts.Done != 1 {
+		t.Errorf("Stats = %+v, want one timed-out script", st)
 	}
 }
