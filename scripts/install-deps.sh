@@ -1,11 +1,12 @@
 #!/bin/sh
 # Installs what alived's full test suite and demo need on a Debian 12 machine:
 # keepalived 2.2.7 (the VRRP peer and config oracle), iproute2 (namespaces),
-# ipvsadm, QEMU and the initramfs tools for the IPVS VM, and staticcheck.
+# ipvsadm, QEMU and the initramfs tools for the IPVS VM, OpenSMTPD (a real
+# MTA for the SMTP alert and SMTP_CHECK tests), and staticcheck.
 # Safe to run again: it only installs what is missing.
 set -eu
 
-PKGS="keepalived iproute2 ipvsadm qemu-system-x86 busybox-static cpio kmod tcpdump iputils-ping curl nftables"
+PKGS="keepalived iproute2 ipvsadm qemu-system-x86 busybox-static cpio kmod tcpdump iputils-ping curl nftables opensmtpd"
 
 missing=""
 for p in $PKGS; do
