@@ -317,6 +317,15 @@ func (d *decoder) instanceDefaults(g *GlobalDefs, v *VRRPInstance) {
 		v.PreemptDelay = 0
 	}
 
+	// keepalived tracks a virtual route through its interface; without one
+	// it warns (and `-t` fails) and stops tracking it.
+	for _, r := range v.Routes {
+		if r.Dev == "" && !r.NoTrack {
+			d.report(r.Pos, syntax.Error, "Warning - cannot track route %s with no interface specified, not tracking", r.Dst)
+			r.NoTrack = true
+		}
+	}
+
 	// Trackers must name objects that exist.
 	for _, t := range v.Track.Scripts {
 		if findScript(c, t.Name) == nil {
@@ -566,20 +575,27 @@ func (d *decoder) rsDefaults(v *VirtualServer, r *RealServer, group *VirtualServ
 	if !d.isSet(r, "virtualhost") {
 		r.VirtualHost = v.VirtualHost
 	}
-	if v.FWMark != 0 && r.Port != 0 {
-		d.report(r.Pos, syntax.Warning, "WARNING - fwmark virtual server %s, real server [%s]:%d has port specified - port will be ignored", v.ServiceString(), r.Addr, r.Port)
-	}
-	if group != nil && r.Port != 0 {
-		for _, e := range group.Entries {
-			if e.FWMark != 0 {
-				d.report(r.Pos, syntax.Warning, "WARNING - fwmark virtual server %s, real server [%s]:%d has port specified - port will be ignored", v.ServiceString(), r.Addr, r.Port)
-				break
+	// With DR and TUN the real server receives the packet unchanged, so its
+	// port must be the service's (and a fwmark service has no port).
+	if r.Forwarding.Method != MethodNAT && r.Port != 0 {
+		fwmark := v.FWMark != 0
+		if group != nil {
+			for _, e := range group.Entries {
+				fwmark = fwmark || e.FWMark != 0
 			}
 		}
-		for _, e := range group.Entries {
-			if e.FWMark == 0 && e.Port != 0 && e.Port != r.Port {
-				d.report(r.Pos, syntax.Error, "virtual server %s and real server [%s]:%d ports don't match", v.ServiceString(), r.Addr, r.Port)
-				break
+		if fwmark {
+			d.report(r.Pos, syntax.Error, "WARNING - fwmark virtual server %s, real server [%s]:%d has port specified - port will be ignored", v.ServiceString(), r.Addr, r.Port)
+		}
+		if v.Addr.IsValid() && v.Port != r.Port {
+			d.report(r.Pos, syntax.Error, "WARNING - virtual server %s and real server [%s]:%d ports don't match - resetting", v.ServiceString(), r.Addr, r.Port)
+		}
+		if group != nil {
+			for _, e := range group.Entries {
+				if e.FWMark == 0 && e.Port != r.Port {
+					d.report(r.Pos, syntax.Error, "virtual server %s and real server [%s]:%d ports don't match", v.ServiceString(), r.Addr, r.Port)
+					break
+				}
 			}
 		}
 	}

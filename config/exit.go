@@ -16,13 +16,16 @@ const (
 )
 
 // ExitCode is the `-t` exit code for a set of diagnostics and the script
-// check: fatal beats a security violation, which beats plain errors.
+// check: fatal beats a missing interface, which beats a security
+// violation, which beats plain errors.
 func ExitCode(diags []syntax.Diagnostic, scripts ScriptReport) int {
 	worst := syntax.Warning
+	badIf := false
 	for _, d := range diags {
 		if d.Severity > worst {
 			worst = d.Severity
 		}
+		badIf = badIf || d.Msg == MsgNonExistentInterface
 	}
 	for _, d := range scripts.Diagnostics {
 		if d.Severity > worst {
@@ -32,6 +35,8 @@ func ExitCode(diags []syntax.Diagnostic, scripts ScriptReport) int {
 	switch {
 	case worst == syntax.Fatal:
 		return ExitFatal
+	case badIf:
+		return ExitConfig
 	case scripts.Violation:
 		return ExitSecurity
 	case worst == syntax.Error:

@@ -140,8 +140,22 @@ func (c *Config) AllScripts() []ScriptRef {
 			add(f.Script, KindNotify, "fifo script")
 		}
 	}
+	// keepalived only runs (and checks) vrrp_scripts something tracks.
+	tracked := map[string]bool{}
+	for _, v := range c.Instances {
+		for _, t := range v.Track.Scripts {
+			tracked[t.Name] = true
+		}
+	}
+	for _, gr := range c.SyncGroups {
+		for _, t := range gr.Track.Scripts {
+			tracked[t.Name] = true
+		}
+	}
 	for _, s := range c.Scripts {
-		add(s.Script, KindTrack, "vrrp_script "+s.Name)
+		if tracked[s.Name] {
+			add(s.Script, KindTrack, "vrrp_script "+s.Name)
+		}
 	}
 	for _, gr := range c.SyncGroups {
 		addNotify(&gr.Notify, gr.Name)

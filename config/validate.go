@@ -7,6 +7,11 @@ import (
 	"github.com/alived/alived/config/syntax"
 )
 
+// MsgNonExistentInterface is the summary Validate adds when a named
+// interface does not exist. keepalived stops before its script checks in
+// that case, so ExitCode gives it precedence over a security violation.
+const MsgNonExistentInterface = "Non-existent interface specified in configuration"
+
 // Env is what Validate needs to know about the host.
 type Env struct {
 	// Interface reports whether a network interface exists and whether it
@@ -93,7 +98,7 @@ func (c *Config) Validate(env Env) []syntax.Diagnostic {
 	checkVIPs(c.StaticAddresses)
 	checkRoutes(c.StaticRoutes)
 	if missingIf {
-		diags = append(diags, syntax.Diagnostic{Severity: syntax.Error, Msg: "Non-existent interface specified in configuration"})
+		diags = append(diags, syntax.Diagnostic{Severity: syntax.Error, Msg: MsgNonExistentInterface})
 	}
 	return diags
 }
