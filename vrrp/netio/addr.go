@@ -60,17 +60,6 @@ type VIP struct {
 	PreferredLft *uint32
 }
 
-// preferredLft resolves the keepalived default for v.
-func (v VIP) preferredLft() uint32 {
-	if v.PreferredLft != nil {
-		return *v.PreferredLft
-	}
-	if v.Prefix.Addr().Is6() {
-		return 0
-	}
-	return LifetimeForever
-}
-
 // RouteType is the kind of a virtual route (RTN_*).
 type RouteType uint8
 

@@ -50,6 +50,17 @@ func (m *AddrManager) Close() error {
 	return nil
 }
 
+// preferredLft resolves the keepalived default for v.
+func (v VIP) preferredLft() uint32 {
+	if v.PreferredLft != nil {
+		return *v.PreferredLft
+	}
+	if v.Prefix.Addr().Is6() {
+		return 0
+	}
+	return LifetimeForever
+}
+
 func ipNet(p netip.Prefix) *net.IPNet {
 	bits := 32
 	if p.Addr().Is6() {

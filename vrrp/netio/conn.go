@@ -14,10 +14,6 @@ var (
 	DefaultGroup6 = netip.MustParseAddr("ff02::12")
 )
 
-// TOS 0xc0 (DSCP CS6, "network control") is what keepalived sets on
-// adverts so that they survive congested links.
-const advertTOS = 0xc0
-
 // MaxTTL is the TTL/hop limit VRRP requires on multicast adverts: a receiver
 // drops a multicast advert whose TTL is anything else, which proves the
 // sender is on the same link.
@@ -49,25 +45,6 @@ type Config struct {
 	// Port is the destination port when a Conn is built over a UDP socket
 	// with NewConn (tests without root). Raw IP sockets ignore it.
 	Port uint16
-}
-
-// group returns the multicast group for c, defaulted by family.
-func (c Config) group() netip.Addr {
-	if c.Group.IsValid() {
-		return c.Group
-	}
-	if c.IPv6 {
-		return DefaultGroup6
-	}
-	return DefaultGroup4
-}
-
-// ttl returns the unicast TTL for c, defaulted to 255.
-func (c Config) ttl() int {
-	if c.TTL > 0 && c.TTL <= MaxTTL {
-		return c.TTL
-	}
-	return MaxTTL
 }
 
 // Meta is what the network says about a received advert besides its bytes.

@@ -20,6 +20,29 @@ import (
 // to spare; anything larger is flagged MSG_CTRUNC and counted as malformed.
 const oobSize = 128
 
+// TOS 0xc0 (DSCP CS6, "network control") is what keepalived sets on
+// adverts so that they survive congested links.
+const advertTOS = 0xc0
+
+// group returns the multicast group for c, defaulted by family.
+func (c Config) group() netip.Addr {
+	if c.Group.IsValid() {
+		return c.Group
+	}
+	if c.IPv6 {
+		return DefaultGroup6
+	}
+	return DefaultGroup4
+}
+
+// ttl returns the unicast TTL for c, defaulted to 255.
+func (c Config) ttl() int {
+	if c.TTL > 0 && c.TTL <= MaxTTL {
+		return c.TTL
+	}
+	return MaxTTL
+}
+
 // Conn is a VRRP socket bound to one interface and one address family.
 //
 // Read may be called by one goroutine at a time and WriteTo by any number;
@@ -138,14 +161,34 @@ func (c *Conn) setupFD(fd int) error {
 	if c.cfg.Ifindex != 0 {
 		// Without the device binding a raw proto-112 socket sees adverts
 		// from every interface of the host.
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_BINDTOIFINDEX, c.cfg.Ifindex); err != nil {
-			return fmt.Errorf("netio: SO_BINDTOIFINDEX %d: %w", c.cfg.Ifindex, err)
+		if err := bindToIfindex(fd, c.cfg.Ifindex); err != nil {
+			return err
 		}
 	}
 	if c.cfg.IPv6 {
 		return c.setup6(fd)
 	}
 	return c.setup4(fd)
+}
+
+// bindToIfindex binds fd to an interface by index, falling back to the
+// name-based SO_BINDTODEVICE on kernels before 5.0.
+func bindToIfindex(fd, ifindex int) error {
+	err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_BINDTOIFINDEX, ifindex)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, unix.ENOPROTOOPT) {
+		return fmt.Errorf("netio: SO_BINDTOIFINDEX %d: %w", ifindex, err)
+	}
+	ifi, err := net.InterfaceByIndex(ifindex)
+	if err != nil {
+		return fmt.Errorf("netio: interface %d: %w", ifindex, err)
+	}
+	if err := unix.BindToDevice(fd, ifi.Name); err != nil {
+		return fmt.Errorf("netio: SO_BINDTODEVICE %s: %w", ifi.Name, err)
+	}
+	return nil
 }
 
 type sockopt struct {
