@@ -328,3 +328,53 @@ func TestReceiveAllocs(t *testing.T) {
 		t.Errorf("Receive allocates %v times per advert", allocs)
 	}
 }
+
+// FuzzReceive feeds arbitrary bytes and metadata to a running backup: it
+// must never panic, must count every packet exactly once (accepted adverts
+// in advert_rcvd, dropped ones elsewhere), and must only accept messages
+// whose checksum verifies for the VRID it serves.
+func FuzzReceive(f *testing.F) {
+	for _, v := range []uint8{2, 3} {
+		c := checkConfig()
+		if v == 3 {
+			c.Version, c.AuthType, c.AuthPass = 3, AuthNone, ""
+		}
+		a := peerAdvert(c, 150)
+		b, _ := a.AppendSealed(nil, peerSrc, MulticastGroup4, false)
+		f.Add(b, uint8(TTL), false, v)
+		f.Add(b[:len(b)-3], uint8(TTL), true, v)
+	}
+	f.Fuzz(func(t *testing.T, msg []byte, ttl uint8, unicast bool, version uint8) {
+		c := checkConfig()
+		if version%2 == 1 {
+			c.Version, c.AuthType, c.AuthPass = 3, AuthNone, ""
+		}
+		in, err := New(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = in.Start(t0)
+		meta := RxMeta{Src: peerSrc, Dst: MulticastGroup4, TTL: int(ttl)}
+		if unicast {
+			meta.Dst = c.PrimaryAddr
+		}
+		before := in.Stats()
+		err = in.Receive(t0.Add(time.Second), msg, meta)
+		after := in.Stats()
+		if Dropped(err) {
+			if after.AdvertRcvd != before.AdvertRcvd {
+				t.Fatalf("dropped (%v) but counted as received", err)
+			}
+			if after == before && !errors.Is(err, ErrOwnerIgnore) {
+				t.Fatalf("dropped (%v) without counting it", err)
+			}
+			return
+		}
+		if after.AdvertRcvd != before.AdvertRcvd+1 {
+			t.Fatalf("accepted but advert_rcvd went %d → %d", before.AdvertRcvd, after.AdvertRcvd)
+		}
+		if msg[1] != c.VRID || msg[0]>>4 != c.Version || !VerifyChecksum(msg, c.Version, meta.Src, meta.Dst, false) {
+			t.Fatalf("accepted %x", msg)
+		}
+	})
+}

@@ -45,7 +45,8 @@ type Instance struct {
 
 	group *SyncGroup
 
-	rx, tx Advert // scratch, so receiving and sending do not allocate
+	dsts   []netip.Addr // advert destinations, computed once
+	rx, tx Advert       // scratch, so receiving and sending do not allocate
 	out    []Action
 	stats  Stats
 }
@@ -86,6 +87,12 @@ func New(cfg Config) (*Instance, error) {
 	in.tx = Advert{Version: cfg.Version, Type: TypeAdvert, VRID: cfg.VRID, AuthType: cfg.AuthType,
 		Interval: cfg.intervalField(), Addrs: cfg.VIPs, AuthData: authData}
 	in.rx.Addrs = make([]netip.Addr, 0, 16)
+	for _, p := range cfg.UnicastPeers {
+		in.dsts = append(in.dsts, p.Addr)
+	}
+	if len(in.dsts) == 0 {
+		in.dsts = []netip.Addr{cfg.group()}
+	}
 	return in, nil
 }
 
@@ -104,6 +111,8 @@ func (in *Instance) Stats() Stats { return in.stats }
 // Snapshot is a read-only view of an instance for the API and metrics.
 type Snapshot struct {
 	Name                 string
+	VRID                 uint8
+	Version              uint8
 	State                State
 	BasePriority         uint8
 	EffectivePriority    uint8
@@ -118,7 +127,7 @@ type Snapshot struct {
 // Snapshot returns the instance's current state and counters.
 func (in *Instance) Snapshot() Snapshot {
 	return Snapshot{
-		Name: in.cfg.Name, State: in.state, BasePriority: in.cfg.Priority, EffectivePriority: in.effPrio,
+		Name: in.cfg.Name, VRID: in.cfg.VRID, Version: in.cfg.Version, State: in.state, BasePriority: in.cfg.Priority, EffectivePriority: in.effPrio,
 		MasterAddr: in.masterAddr, MasterPriority: in.masterPrio, Since: in.since,
 		AdvertInterval: in.adverInt, MasterAdvertInterval: in.masterAdverInt, Stats: in.stats,
 	}
@@ -515,15 +524,6 @@ func (in *Instance) AppendAdvert(b []byte, prio uint8, src, dst netip.Addr) ([]b
 	return b, nil
 }
 
-// Destinations returns where adverts go: the unicast peers, or the
-// multicast group. The slice must not be modified.
-func (in *Instance) Destinations() []netip.Addr {
-	if len(in.cfg.UnicastPeers) == 0 {
-		return []netip.Addr{in.cfg.group()}
-	}
-	out := make([]netip.Addr, len(in.cfg.UnicastPeers))
-	for i, p := range in.cfg.UnicastPeers {
-		out[i] = p.Addr
-	}
-	return out
-}
+// Destinations returns where adverts go: every unicast peer, or the
+// multicast group. The slice is shared and must not be modified.
+func (in *Instance) Destinations() []netip.Addr { return in.dsts }
