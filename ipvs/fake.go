@@ -8,9 +8,10 @@ import (
 	"syscall"
 )
 
-// DefaultSchedulers returns the schedulers a stock Debian 6.1 kernel offers.
+// DefaultSchedulers returns the schedulers a stock Debian 6.1 kernel offers
+// (twos arrived in 6.2).
 func DefaultSchedulers() []string {
-	return []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos"}
+	return []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh"}
 }
 
 // Fake is an in-memory IPVS kernel for tests. It reproduces the behaviour

@@ -1,0 +1,95 @@
+package vmtest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// EnvGuest is set to 1 in the environment of test binaries run inside the
+// VM by RunGoTests.
+const EnvGuest = "ALIVED_IN_VM"
+
+// InGuest reports whether the test binary runs inside the VM.
+func InGuest() bool { return os.Getenv(EnvGuest) == "1" }
+
+// GoTests describes a test binary run inside the VM.
+type GoTests struct {
+	// Run is the -test.run pattern of the guest-side tests.
+	Run string
+	// Bench, if set, is the -test.bench pattern.
+	Bench string
+	// Env are extra KEY=VALUE settings for the guest test binary.
+	Env []string
+	// Timeout bounds the whole VM run; zero means 10 minutes.
+	Timeout time.Duration
+}
+
+// RunGoTests builds the test binary of the package in the working
+// directory (go test -c), boots the VM once and runs the tests matching
+// g.Run inside it with EnvGuest=1, streaming the guest console to t.Log.
+// t fails if the guest tests fail. The caller must have called
+// testenv.RequireVM.
+func RunGoTests(t *testing.T, g GoTests) Result {
+	t.Helper()
+	share, err := NewShare()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(share) })
+	bin := filepath.Join(share, "guest.test")
+	build := exec.Command(goTool(), "test", "-c", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building guest test binary: %v\n%s", err, out)
+	}
+	env := []string{EnvGuest + "=1", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp"}
+	for _, k := range []string{"ALIVED_TEST_STRICT", "ALIVED_TEST_VM"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	env = append(env, g.Env...)
+	args := []string{"-test.v", "-test.count=1", "-test.run", shellQuote(g.Run)}
+	if g.Bench != "" {
+		args = append(args, "-test.bench", shellQuote(g.Bench), "-test.benchtime=1x")
+	}
+	script := fmt.Sprintf("env %s %s %s\n", strings.Join(env, " "), bin, strings.Join(args, " "))
+	ctx := context.Background()
+	if d, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-5*time.Second))
+		defer cancel()
+	}
+	res, err := Run(ctx, Options{Script: script, Share: share, Console: logWriter{t}, Timeout: g.Timeout})
+	if err != nil {
+		t.Fatalf("VM run: %v", err)
+	}
+	t.Logf("VM boot-to-test %v, total %v", res.Boot.Round(time.Millisecond), res.Total.Round(time.Millisecond))
+	if res.ExitCode != 0 {
+		t.Fatalf("guest tests exited with status %d", res.ExitCode)
+	}
+	return res
+}
+
+// logWriter streams console lines into the test log.
+type logWriter struct{ t *testing.T }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.t.Log("vm| " + strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func goTool() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return "/usr/local/go/bin/go"
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
