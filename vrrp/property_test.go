@@ -176,6 +176,22 @@ func TestPropertyStoppedMasterReplacedWithinSkew(t *testing.T) {
 	}
 }
 
+// TestPropertyLossyNetworkConverges: adverts lost at random (up to half of
+// them, duplicated and jittered too) may cause spurious takeovers, but once
+// the loss stops the highest priority is the only master again within a
+// few master-down intervals.
+func TestPropertyLossyNetworkConverges(t *testing.T) {
+	for seed := range uint64(200) {
+		n, bound := randomNet(t, seed, true)
+		n.dropRate = 0.5 * n.rng.Float64()
+		startRandomly(n, bound)
+		n.runFor(10 * bound)
+		n.dropRate = 0
+		n.runFor(3 * bound)
+		assertSingleMaster(t, n, expectedWinner(n.nodes), fmt.Sprintf("seed %d after loss", seed))
+	}
+}
+
 // TestPropertiesCanFail makes sure the checkers above detect what they
 // claim to: a net whose links never heal keeps two masters.
 func TestPropertiesCanFail(t *testing.T) {

@@ -30,6 +30,7 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testda
 //	stop ROUTER                   shut down (priority 0 from a master)
 //	run DUR                       advance the clock, delivering packets and timers
 //	delay DUR                     delivery delay of later packets (default 1ms)
+//	loss RATE                     drop this fraction (0..1) of later packets
 //	partition R... | R...         cut every link between the two sides
 //	heal                          restore all links
 //	track ROUTER NAME weight=N up|down
@@ -172,6 +173,13 @@ func scenarioCommand(n *simnet, groups map[string][]*Instance, line string) erro
 			return err
 		}
 		n.delay = d
+	case "loss":
+		r, err := strconv.ParseFloat(f[1], 64)
+		if err != nil {
+			return err
+		}
+		n.dropRate = r
+		n.tracef("loss %s", f[1])
 	case "partition":
 		var sides [2][]*simnode
 		side := 0

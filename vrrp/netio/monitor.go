@@ -1,6 +1,7 @@
 package netio
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 
@@ -22,8 +23,9 @@ const (
 	// EventAddrRemoved: an address disappeared from an interface (a VIP
 	// removed by someone else sends a non-no_track instance to FAULT).
 	EventAddrRemoved
-	// EventError: a subscription failed or overflowed; events may have been
-	// lost and the caller should re-read the state it cares about.
+	// EventError: netlink reported an error; events may have been lost and
+	// the caller should re-read the state it cares about. If Err wraps
+	// ErrMonitorLost the Monitor has stopped.
 	EventError
 )
 
@@ -65,3 +67,7 @@ type MonitorOptions struct {
 	// Buffer is the capacity of the Events channel; zero means 64.
 	Buffer int
 }
+
+// ErrMonitorLost is wrapped by the last EventError of a Monitor whose
+// netlink subscription ended on its own (socket error, ENOBUFS overflow).
+var ErrMonitorLost = errors.New("netio: monitor subscription lost")

@@ -42,18 +42,23 @@ func NewMonitor(opts MonitorOptions) (*Monitor, error) {
 	}
 	linkCh := make(chan netlink.LinkUpdate, n)
 	addrCh := make(chan netlink.AddrUpdate, n)
+	// A larger receive buffer (capped by net.core.rmem_max) makes an
+	// ENOBUFS overflow, which ends a subscription, less likely.
+	const rcvbuf = 1 << 20
 	err := netlink.LinkSubscribeWithOptions(linkCh, m.done, netlink.LinkSubscribeOptions{
-		Namespace:     opts.Namespace,
-		ErrorCallback: onErr,
-		ListExisting:  true,
+		Namespace:         opts.Namespace,
+		ErrorCallback:     onErr,
+		ListExisting:      true,
+		ReceiveBufferSize: rcvbuf,
 	})
 	if err != nil {
 		close(m.done)
 		return nil, fmt.Errorf("netio: subscribing to link changes: %w", err)
 	}
 	err = netlink.AddrSubscribeWithOptions(addrCh, m.done, netlink.AddrSubscribeOptions{
-		Namespace:     opts.Namespace,
-		ErrorCallback: onErr,
+		Namespace:         opts.Namespace,
+		ErrorCallback:     onErr,
+		ReceiveBufferSize: rcvbuf,
 	})
 	if err != nil {
 		close(m.done)
@@ -68,20 +73,37 @@ func NewMonitor(opts MonitorOptions) (*Monitor, error) {
 	return m, nil
 }
 
-// Events returns the channel of events. It is closed after Close.
+// Events returns the channel of events. It is closed after Close, or after
+// a subscription died (its last event is then an EventError wrapping
+// ErrMonitorLost, and the caller should start a new Monitor and resync).
 func (m *Monitor) Events() <-chan Event { return m.out }
 
 // Close stops the subscriptions and the forwarding goroutine and waits for
 // them. Events still buffered are discarded.
 func (m *Monitor) Close() error {
-	m.once.Do(func() { close(m.done) })
+	m.stop()
 	m.wg.Wait()
 	return nil
 }
 
+// stop tells netlink's goroutines and run to finish.
+func (m *Monitor) stop() { m.once.Do(func() { close(m.done) }) }
+
+// stopping reports whether stop was called.
+func (m *Monitor) stopping() bool {
+	select {
+	case <-m.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // run forwards updates until both netlink channels are closed, which
-// netlink does after done is closed. It keeps draining them after done so
-// that netlink's goroutines can always finish.
+// netlink does after done is closed or when its socket fails. It keeps
+// draining them after done so that netlink's goroutines can always finish.
+// A channel closing on its own means that subscription is dead: run reports
+// it and stops the other one, so the caller sees Events close.
 func (m *Monitor) run(linkCh <-chan netlink.LinkUpdate, addrCh <-chan netlink.AddrUpdate) {
 	defer m.wg.Done()
 	defer close(m.out)
@@ -91,6 +113,7 @@ func (m *Monitor) run(linkCh <-chan netlink.LinkUpdate, addrCh <-chan netlink.Ad
 		case u, ok := <-linkCh:
 			if !ok {
 				linkCh = nil
+				m.lost("link")
 				continue
 			}
 			if ev, ok := linkEvent(up, u); ok {
@@ -99,6 +122,7 @@ func (m *Monitor) run(linkCh <-chan netlink.LinkUpdate, addrCh <-chan netlink.Ad
 		case u, ok := <-addrCh:
 			if !ok {
 				addrCh = nil
+				m.lost("address")
 				continue
 			}
 			p, ok := prefixOf(&u.LinkAddress)
@@ -116,12 +140,24 @@ func (m *Monitor) run(linkCh <-chan netlink.LinkUpdate, addrCh <-chan netlink.Ad
 	}
 }
 
+// lost reports the end of a subscription that nobody asked to stop.
+func (m *Monitor) lost(what string) {
+	if m.stopping() {
+		return
+	}
+	var cause error
+	select {
+	case cause = <-m.errc:
+	default:
+	}
+	m.emit(Event{Kind: EventError, Err: fmt.Errorf("%w: %s subscription ended (%v)", ErrMonitorLost, what, cause)})
+	m.stop()
+}
+
 // emit delivers ev unless the Monitor is closing.
 func (m *Monitor) emit(ev Event) {
-	select {
-	case <-m.done:
+	if m.stopping() {
 		return
-	default:
 	}
 	select {
 	case m.out <- ev:

@@ -1,7 +1,9 @@
 package netio
 
 import (
+	"errors"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/vishvananda/netlink"
@@ -46,5 +48,33 @@ func TestLinkEventReportsChangesOnly(t *testing.T) {
 		if ev.Deleted != (s.u.Header.Type == unix.RTM_DELLINK) {
 			t.Errorf("%s: Deleted = %v", s.name, ev.Deleted)
 		}
+	}
+}
+
+// A netlink channel that closes without Close being called means a dead
+// subscription: the Monitor says so and then closes Events.
+func TestMonitorReportsLostSubscription(t *testing.T) {
+	m := &Monitor{out: make(chan Event, 4), errc: make(chan error, 1), done: make(chan struct{})}
+	linkCh := make(chan netlink.LinkUpdate)
+	addrCh := make(chan netlink.AddrUpdate)
+	m.wg.Add(1)
+	go m.run(linkCh, addrCh)
+	m.errc <- errors.New("Receive failed: no buffer space available")
+	close(linkCh)
+	ev, ok := <-m.Events()
+	if !ok || ev.Kind != EventError || !errors.Is(ev.Err, ErrMonitorLost) || !strings.Contains(ev.Err.Error(), "no buffer space") {
+		t.Fatalf("got %+v (ok=%v), want EventError wrapping ErrMonitorLost and the cause", ev, ok)
+	}
+	select {
+	case <-m.done:
+	default:
+		t.Fatal("Monitor did not stop its other subscription")
+	}
+	close(addrCh) // what netlink does once done is closed
+	if ev, ok := <-m.Events(); ok {
+		t.Fatalf("event %+v after the loss, want Events closed", ev)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
