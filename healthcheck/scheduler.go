@@ -112,6 +112,9 @@ type job struct {
 	due   time.Time
 	index int // position in the heap; -1 while running or queued for a slot
 	runs  int
+	// dropped is set when the check was removed (Remove, or Update without
+	// it); a result still in flight is then ignored.
+	dropped bool
 }
 
 type probeDone struct {
@@ -146,19 +149,11 @@ func NewScheduler(o Options) (*Scheduler, error) {
 
 // Add registers a real server and schedules its first checks after a random
 // warmup. It returns the initial state: up unless some check is in alpha
-// mode. Adding a server that is already registered is an error (remove it
-// first; reload keeps unchanged servers registered).
+// mode. Adding a server that is already registered is an error (use
+// Update on reload).
 func (s *Scheduler) Add(rs RealServer) (State, error) {
-	if rs.RealServer == "" {
-		return State{}, errors.New("healthcheck: real server key is empty")
-	}
-	for i, c := range rs.Checks {
-		if c.Checker == nil {
-			return State{}, fmt.Errorf("healthcheck: %s check %d (%s) has no checker", rs.RealServer, i, c.Name)
-		}
-		if err := c.Timing.Validate(); err != nil {
-			return State{}, fmt.Errorf("healthcheck: %s check %s: %w", rs.RealServer, c.Name, err)
-		}
+	if err := rs.validate(); err != nil {
+		return State{}, err
 	}
 	k := serverKey{rs.VirtualServer, rs.RealServer}
 	s.mu.Lock()
@@ -169,22 +164,112 @@ func (s *Scheduler) Add(rs RealServer) (State, error) {
 	srv := &server{key: k, base: rs.Weight, omega: rs.Omega}
 	now := time.Now()
 	for _, c := range rs.Checks {
-		j := &job{srv: srv, spec: c, tr: newTracker(c.Timing)}
-		// warmup spreads first probes over 0..warmup so that a reload of a
-		// big pool does not probe every server in the same millisecond.
-		var d time.Duration
-		if c.Timing.Warmup > 0 {
-			d = time.Duration(s.rnd.Int64N(int64(c.Timing.Warmup)))
-		}
-		j.due = now.Add(d)
-		srv.jobs = append(srv.jobs, j)
-		srv.trs = append(srv.trs, &j.tr)
-		heap.Push(&s.queue, j)
+		srv.jobs = append(srv.jobs, s.newJobLocked(srv, c, now))
 	}
+	srv.relink()
 	srv.state = aggregate(srv.base, srv.trs)
 	s.servers[k] = srv
 	s.poke()
 	return srv.state, nil
+}
+
+// Update applies a reloaded definition of a real server (or adds it). Checks
+// whose Name and Kind are unchanged keep their state and schedule, so a
+// reload neither flaps a healthy server nor re-enters warmup; new checks
+// start as in Add and vanished checks stop. If the server's state changes
+// (new weight, a failing check removed, an alpha check added) the change is
+// reported as a transition with reason "configuration reloaded".
+func (s *Scheduler) Update(rs RealServer) (State, error) {
+	if err := rs.validate(); err != nil {
+		return State{}, err
+	}
+	k := serverKey{rs.VirtualServer, rs.RealServer}
+	s.mu.Lock()
+	srv, ok := s.servers[k]
+	if !ok {
+		s.mu.Unlock()
+		return s.Add(rs)
+	}
+	defer s.mu.Unlock()
+	old := make(map[string]*job, len(srv.jobs))
+	for _, j := range srv.jobs {
+		old[j.spec.Name] = j
+	}
+	now := time.Now()
+	var jobs []*job
+	for _, c := range rs.Checks {
+		if j, ok := old[c.Name]; ok && j.spec.Checker.Kind() == c.Checker.Kind() {
+			j.spec = c
+			delete(old, c.Name)
+			jobs = append(jobs, j)
+			continue
+		}
+		jobs = append(jobs, s.newJobLocked(srv, c, now))
+	}
+	for _, j := range old {
+		s.dropJobLocked(j)
+	}
+	srv.jobs, srv.base, srv.omega = jobs, rs.Weight, rs.Omega
+	srv.relink()
+	prev := srv.state
+	srv.state = aggregate(srv.base, srv.trs)
+	if srv.state != prev {
+		s.pending = append(s.pending, Transition{VirtualServer: k.vs, RealServer: k.rs, From: prev, To: srv.state,
+			Reason: "configuration reloaded", Time: now})
+		s.poke()
+	}
+	return srv.state, nil
+}
+
+// validate checks what Add and Update need of a definition.
+func (rs RealServer) validate() error {
+	if rs.RealServer == "" {
+		return errors.New("healthcheck: real server key is empty")
+	}
+	names := make(map[string]bool, len(rs.Checks))
+	for i, c := range rs.Checks {
+		if c.Checker == nil {
+			return fmt.Errorf("healthcheck: %s check %d (%s) has no checker", rs.RealServer, i, c.Name)
+		}
+		if names[c.Name] {
+			return fmt.Errorf("healthcheck: %s has two checks named %q", rs.RealServer, c.Name)
+		}
+		names[c.Name] = true
+		if err := c.Timing.Validate(); err != nil {
+			return fmt.Errorf("healthcheck: %s check %s: %w", rs.RealServer, c.Name, err)
+		}
+	}
+	return nil
+}
+
+// newJobLocked creates and queues a check; warmup spreads first probes
+// over 0..warmup so that a big pool is not probed in the same millisecond.
+func (s *Scheduler) newJobLocked(srv *server, c CheckSpec, now time.Time) *job {
+	j := &job{srv: srv, spec: c, tr: newTracker(c.Timing)}
+	var d time.Duration
+	if c.Timing.Warmup > 0 {
+		d = time.Duration(s.rnd.Int64N(int64(c.Timing.Warmup)))
+	}
+	j.due = now.Add(d)
+	heap.Push(&s.queue, j)
+	return j
+}
+
+// dropJobLocked unschedules a check; a probe in flight is ignored when it
+// returns.
+func (s *Scheduler) dropJobLocked(j *job) {
+	j.dropped = true
+	if j.index >= 0 {
+		heap.Remove(&s.queue, j.index)
+	}
+}
+
+// relink rebuilds the tracker list aggregate reads.
+func (srv *server) relink() {
+	srv.trs = srv.trs[:0]
+	for _, j := range srv.jobs {
+		srv.trs = append(srv.trs, &j.tr)
+	}
 }
 
 // Remove stops checking a real server. A probe in flight finishes but its
@@ -209,9 +294,7 @@ func (s *Scheduler) Remove(virtualServer, realServer string) bool {
 func (s *Scheduler) dropLocked(srv *server) {
 	srv.gone = true
 	for _, j := range srv.jobs {
-		if j.index >= 0 {
-			heap.Remove(&s.queue, j.index)
-		}
+		s.dropJobLocked(j)
 	}
 	delete(s.servers, srv.key)
 }
@@ -281,10 +364,13 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 
+	// start runs under s.mu: the spec is copied here because Update may
+	// replace it while the probe runs.
 	start := func(j *job) {
 		inflight++
+		spec := j.spec
 		go func() {
-			r := runProbe(ctx, j.spec)
+			r := runProbe(ctx, spec)
 			// The loop drains results until inflight is 0, so this send
 			// always completes: no probe goroutine outlives Run.
 			results <- probeDone{j: j, r: r, end: time.Now()}
@@ -305,7 +391,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			j := ready[0]
 			ready[0] = nil
 			ready = ready[1:]
-			if !j.srv.gone {
+			if !j.dropped {
 				start(j)
 			}
 		}
@@ -361,14 +447,16 @@ func runProbe(ctx context.Context, spec CheckSpec) (r Result) {
 	return spec.Checker.Check(pctx)
 }
 
-// finish applies a probe result, reschedules the check and emits the real
-// server's transition if its state changed.
+// finish applies a probe result, reschedules the check and queues the real
+// server's transition if its state changed. Transitions are queued under
+// the lock in the order the state changed and emitted by Run's loop, so
+// the daemon sees them in that order whatever goroutine caused them.
 func (s *Scheduler) finish(d probeDone) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	j := d.j
 	srv := j.srv
-	if srv.gone {
-		s.mu.Unlock()
+	if j.dropped {
 		return
 	}
 	j.runs++
@@ -378,8 +466,6 @@ func (s *Scheduler) finish(d probeDone) {
 	old := srv.state
 	srv.state = aggregate(srv.base, srv.trs)
 	cur := srv.state
-	s.mu.Unlock()
-
 	if cur == old {
 		return
 	}
@@ -390,12 +476,10 @@ func (s *Scheduler) finish(d probeDone) {
 		t.Reason = fmt.Sprintf("%s %s failed: %v", t.Kind, t.Check, d.r.Err)
 	case !old.Up && cur.Up:
 		t.Reason = fmt.Sprintf("%s %s succeeded, all checks pass", t.Kind, t.Check)
-	case old.Up == cur.Up:
-		t.Reason = fmt.Sprintf("%s %s changed the weight", t.Kind, t.Check)
 	default:
-		t.Reason = fmt.Sprintf("%s %s succeeded", t.Kind, t.Check)
+		t.Reason = fmt.Sprintf("%s %s changed the weight", t.Kind, t.Check)
 	}
-	s.emit(t)
+	s.pending = append(s.pending, t)
 }
 
 // shutdown reports omega servers down when Run stops.

@@ -384,3 +384,54 @@ func TestSchedulerHungServersDoNotAccumulateGoroutines(t *testing.T) {
 		t.Errorf("%d goroutines after Run returned, %d before:\n%s", n, base, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+func TestSchedulerUpdateKeepsStateOfUnchangedChecks(t *testing.T) {
+	s, ch := startScheduler(t, Options{})
+	a := &scripted{script: []bool{true}}
+	b := &scripted{script: []bool{false}}
+	specA := CheckSpec{Name: "a", Checker: a, Timing: fast(0)}
+	if _, err := s.Add(RealServer{VirtualServer: "vs", RealServer: "rs", Weight: 1, Checks: []CheckSpec{
+		specA, {Name: "b", Checker: b, Timing: fast(0)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if tr := next(t, ch); !tr.Down() || tr.Check != "b" {
+		t.Fatalf("got %+v, want down by b", tr)
+	}
+	runsBefore := 0
+	for _, c := range s.Snapshot()[0].Checks {
+		if c.Name == "a" {
+			runsBefore = c.Runs
+		}
+	}
+	// Reload: b is gone, the weight changes; a keeps its state and count.
+	st, err := s.Update(RealServer{VirtualServer: "vs", RealServer: "rs", Weight: 5, Checks: []CheckSpec{specA}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st != (State{Up: true, Weight: 5}) {
+		t.Fatalf("state after update %+v", st)
+	}
+	tr := next(t, ch)
+	if !tr.Up() || tr.To.Weight != 5 || tr.Reason != "configuration reloaded" {
+		t.Fatalf("got %+v, want up by reload", tr)
+	}
+	snap := s.Snapshot()
+	if len(snap) != 1 || len(snap[0].Checks) != 1 || snap[0].Checks[0].Runs < runsBefore || runsBefore == 0 {
+		t.Fatalf("check a lost its history: before %d runs, snapshot %+v", runsBefore, snap)
+	}
+	// An unchanged reload reports nothing.
+	if _, err := s.Update(RealServer{VirtualServer: "vs", RealServer: "rs", Weight: 5, Checks: []CheckSpec{specA}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case tr := <-ch:
+		t.Fatalf("unchanged reload reported %+v", tr)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if _, err := s.Update(RealServer{RealServer: "dup", Checks: []CheckSpec{specA, specA}}); err == nil {
+		t.Error("two checks with one name accepted")
+	}
+	if _, err := s.Update(RealServer{VirtualServer: "vs", RealServer: "new", Weight: 1}); err != nil {
+		t.Fatalf("Update of an unknown server must add it: %v", err)
+	}
+}
