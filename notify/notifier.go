@@ -82,15 +82,19 @@ func (n *Notifier) Stats() Stats {
 
 // NewNotifier returns a Notifier; Close stops it.
 func NewNotifier(cfg Config) *Notifier {
-	if cfg.Runner == nil {
-		cfg.Runner = &Runner{}
+	// A private copy: filling in the logger must not change the caller's
+	// Runner.
+	r := Runner{}
+	if cfg.Runner != nil {
+		r = *cfg.Runner
 	}
+	cfg.Runner = &r
 	l := cfg.Logger
 	if l == nil {
 		l = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Runner.Logger == nil {
-		cfg.Runner.Logger = l
+	if r.Logger == nil {
+		r.Logger = l
 	}
 	return &Notifier{cfg: cfg, logger: l, scripts: NewDispatcher(cfg.ScriptQueueLen), lastMail: map[string]State{}}
 }
