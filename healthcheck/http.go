@@ -39,7 +39,9 @@ type HTTPOptions struct {
 	// else of the real server, else of the virtual server; the daemon
 	// resolves that chain). Empty sends the target address.
 	VirtualHost string
-	// URLs are the url blocks; all must pass. At least one is required.
+	// URLs are the url blocks; all must pass. With none, keepalived
+	// enables the server without probing, and so does Check (the config
+	// layer should warn).
 	URLs []URL
 	// EnableSNI sends SNI (enable_sni); the name is SNIName (sni_name), else
 	// the virtual host.
@@ -155,9 +157,6 @@ func NewHTTP(o HTTPOptions) (*HTTPChecker, error) {
 	case "1.0", "1.0C", "1.1":
 	default:
 		return nil, fmt.Errorf("%s: http_protocol %q: want 1.0, 1.0C or 1.1", kind, o.Protocol)
-	}
-	if len(o.URLs) == 0 {
-		return nil, fmt.Errorf("%s: no url block", kind)
 	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = DefaultMaxBody
@@ -298,7 +297,7 @@ func (c *HTTPChecker) Kind() Kind {
 // Budget gives each url its own connect_timeout, as keepalived times each
 // request separately.
 func (c *HTTPChecker) Budget(connectTimeout time.Duration) time.Duration {
-	return connectTimeout * time.Duration(len(c.urls))
+	return connectTimeout * time.Duration(max(len(c.urls), 1))
 }
 
 // Check requests every url in turn, each on a fresh connection with its
@@ -326,14 +325,9 @@ func (c *HTTPChecker) request(u *compiledURL) string {
 		host = c.o.VirtualHost
 	}
 	if host == "" {
-		a, port := c.o.Conn.Addr.Addr(), c.o.Conn.Addr.Port()
-		host = a.String()
-		if a.Is6() {
-			host = "[" + host + "]"
-		}
-		if def := map[bool]uint16{false: 80, true: 443}[c.o.TLS]; port != def {
-			host += ":" + strconv.Itoa(int(port))
-		}
+		// Like keepalived: the target address with its port, always, and
+		// IPv6 in brackets (RFC 2732); a virtualhost is sent as given.
+		host = c.o.Conn.Addr.String()
 	}
 	proto, closeHdr := "HTTP/1.0", ""
 	switch c.o.Protocol {

@@ -173,6 +173,19 @@ func TestHTTPAllURLsMustPass(t *testing.T) {
 	}
 }
 
+func TestHTTPWithoutURLsPassesWithoutProbing(t *testing.T) {
+	// keepalived enables a server whose HTTP_GET has no url block.
+	c := newHTTP(t, HTTPOptions{Conn: Conn{Addr: closedPort(t)}})
+	mustPass(t, c.Check(t.Context()))
+}
+
+func TestHTTPHostHeaderIPv6(t *testing.T) {
+	c := newHTTP(t, HTTPOptions{Conn: Conn{Addr: netip.MustParseAddrPort("[::1]:8080")}, URLs: []URL{{Path: "/"}}})
+	if got, want := c.request(&c.urls[0]), "GET / HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: [::1]:8080\r\n\r\n"; got != want {
+		t.Errorf("request %q, want %q", got, want)
+	}
+}
+
 func TestHTTPRefused(t *testing.T) {
 	c := newHTTP(t, HTTPOptions{Conn: Conn{Addr: closedPort(t)}, URLs: []URL{{Path: "/"}}})
 	r, _ := checkWithin(t, c, time.Second)
@@ -314,7 +327,6 @@ func TestHTTPBadInputIsAnErrorNotAPanic(t *testing.T) {
 		"short digest":     {URLs: []URL{{Digest: "abc"}}},
 		"non-hex digest":   {URLs: []URL{{Digest: strings.Repeat("z", 32)}}},
 		"bad protocol":     {Protocol: "2", URLs: []URL{{}}},
-		"no url":           {},
 		"pcre-only option": {URLs: []URL{{Regex: "a", RegexOptions: []string{"extended"}}}},
 		"no_match alone":   {URLs: []URL{{RegexNoMatch: true}}},
 		"missing ca":       {TLS: true, SSL: SSLOptions{CA: "/nonexistent/ca.pem"}, URLs: []URL{{}}},
