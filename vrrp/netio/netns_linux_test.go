@@ -208,6 +208,7 @@ func TestNetnsAdvertIPv4Multicast(t *testing.T) {
 	l := newLab(t)
 	tx := listenIn(t, l.nsA, Config{Ifindex: l.ifA, Source: labA4})
 	rx := listenIn(t, l.nsB, Config{Ifindex: l.ifB})
+	uni := listenIn(t, l.nsB, Config{Ifindex: l.ifB, Unicast: true})
 	sn := sniffer(t, l.nsB, l.ifB, 0x0800)
 	adv := v2Advert(51, 100, netip.MustParseAddr("10.88.0.100"))
 	if _, err := tx.WriteTo(adv, tx.Group()); err != nil {
@@ -227,6 +228,10 @@ func TestNetnsAdvertIPv4Multicast(t *testing.T) {
 	// Multicast loop is off: the sender's own socket never sees its advert
 	// (a looped copy would have been queued before B received it).
 	expectNothing(t, tx, 200*time.Millisecond)
+	// IP_MULTICAST_ALL is off: a unicast-only socket on the same interface
+	// does not get the group traffic rx joined (raw sockets get their copy
+	// at the same time, so it would be queued by now).
+	expectNothing(t, uni, 100*time.Millisecond)
 }
 
 func TestNetnsAdvertIPv4UnicastTTL(t *testing.T) {
