@@ -53,7 +53,6 @@ type Conn struct {
 	cfg    Config
 	group  netip.Addr
 	raw    bool // raw IP socket: IPv4 reads include the IP header
-	closed atomic.Bool
 
 	stats struct {
 		received, malformed, truncated, wrongIf atomic.Uint64
@@ -305,7 +304,6 @@ func (c *Conn) Stats() Stats {
 
 // Close closes the socket and unblocks a pending Read.
 func (c *Conn) Close() error {
-	c.closed.Store(true)
 	return c.pc.Close()
 }
 
@@ -473,29 +471,39 @@ func sockaddrAddr(sa *unix.RawSockaddrAny) netip.Addr {
 // parseCmsgs fills m from IP_PKTINFO/IP_TTL or IPV6_PKTINFO/IPV6_HOPLIMIT
 // control messages. It reports false for a malformed control buffer.
 func parseCmsgs(oob []byte, m *Meta) bool {
+	// struct cmsghdr { size_t len; int level; int type; }, read field by
+	// field so that the buffer needs no particular alignment.
+	lenSize := int(unsafe.Sizeof(unix.Cmsghdr{}.Len))
 	hdr := unix.CmsgLen(0)
 	for len(oob) > 0 {
 		if len(oob) < unix.SizeofCmsghdr {
 			return false
 		}
-		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
-		l := int(h.Len)
-		if l < hdr || l > len(oob) {
+		var l64 uint64
+		if lenSize == 8 {
+			l64 = binary.NativeEndian.Uint64(oob)
+		} else {
+			l64 = uint64(binary.NativeEndian.Uint32(oob))
+		}
+		if l64 < uint64(hdr) || l64 > uint64(len(oob)) {
 			return false
 		}
+		l := int(l64)
+		level := int32(binary.NativeEndian.Uint32(oob[lenSize:]))
+		typ := int32(binary.NativeEndian.Uint32(oob[lenSize+4:]))
 		data := oob[hdr:l]
 		switch {
-		case h.Level == unix.IPPROTO_IP && h.Type == unix.IP_PKTINFO && len(data) >= 12:
+		case level == unix.IPPROTO_IP && typ == unix.IP_PKTINFO && len(data) >= 12:
 			// struct in_pktinfo { int ifindex; in_addr spec_dst; in_addr addr; }
 			m.Ifindex = int(int32(binary.NativeEndian.Uint32(data[0:4])))
 			m.Dst = netip.AddrFrom4([4]byte(data[8:12]))
-		case h.Level == unix.IPPROTO_IP && h.Type == unix.IP_TTL && len(data) >= 4:
+		case level == unix.IPPROTO_IP && typ == unix.IP_TTL && len(data) >= 4:
 			m.TTL = int(int32(binary.NativeEndian.Uint32(data[0:4])))
-		case h.Level == unix.IPPROTO_IPV6 && h.Type == unix.IPV6_PKTINFO && len(data) >= 20:
+		case level == unix.IPPROTO_IPV6 && typ == unix.IPV6_PKTINFO && len(data) >= 20:
 			// struct in6_pktinfo { in6_addr addr; unsigned ifindex; }
 			m.Dst = netip.AddrFrom16([16]byte(data[0:16]))
 			m.Ifindex = int(binary.NativeEndian.Uint32(data[16:20]))
-		case h.Level == unix.IPPROTO_IPV6 && h.Type == unix.IPV6_HOPLIMIT && len(data) >= 4:
+		case level == unix.IPPROTO_IPV6 && typ == unix.IPV6_HOPLIMIT && len(data) >= 4:
 			m.TTL = int(int32(binary.NativeEndian.Uint32(data[0:4])))
 		}
 		next := unix.CmsgSpace(l - hdr)

@@ -282,10 +282,10 @@ func FuzzParseCmsgs(f *testing.F) {
 	f.Add(make([]byte, 16))
 	f.Add([]byte{255, 255, 255, 255, 255, 255, 255, 255, 0, 0, 0, 0, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		// The kernel hands us an 8-byte aligned buffer; keep that property.
-		buf := make([]byte, len(b))
-		copy(buf, b)
+		// Misaligned on purpose: parsing must not depend on alignment.
+		buf := make([]byte, len(b)+1)
+		copy(buf[1:], b)
 		var m Meta
-		_ = parseCmsgs(buf, &m)
+		_ = parseCmsgs(buf[1:], &m)
 	})
 }
