@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"log/syslog"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/alived/alived/internal/daemon"
+)
+
+// defaultPIDFile is used without -p. It differs from keepalived's
+// /run/keepalived.pid so that alived and keepalived can share a host.
+const defaultPIDFile = "/run/alived.pid"
+
+// runDaemon is daemon mode: alived never forks (-n is accepted and
+// implied), logs through slog, holds the pid file, and turns signals into
+// loop commands: SIGHUP reloads, SIGTERM and SIGINT stop.
+func runDaemon(o *options, stderr io.Writer) int {
+	log, closeLog, err := newLogger(o, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	defer closeLog()
+
+	if o.checkOnly {
+		log.Warn("-C: the health-check/IPVS side is not hosted by the daemon yet; nothing to run")
+	}
+	pidPath := o.pidFile
+	if pidPath == "" {
+		pidPath = defaultPIDFile
+	}
+	pid, err := daemon.CreatePIDFile(pidPath)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+	defer func() {
+		if err := pid.Remove(); err != nil {
+			log.Warn("pid file", "err", err)
+		}
+	}()
+
+	d, err := daemon.New(daemon.Options{
+		ConfigFile: o.configFile,
+		ConfigID:   o.configID,
+		Hostname:   shortHostname(),
+		KeepVIPs:   o.dontRelVRRP,
+		NoVRRP:     o.checkOnly,
+		Logger:     log,
+	})
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case s := <-sigs:
+				if s != syscall.SIGHUP {
+					log.Info("signal, stopping", "signal", s.String())
+					cancel()
+					continue
+				}
+				log.Info("SIGHUP, reloading")
+				if err := d.Reload(ctx); err != nil {
+					log.Error("reload failed; still running the previous configuration", "err", err)
+				}
+			}
+		}
+	}()
+	if err := d.Run(ctx); err != nil {
+		log.Error("daemon", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// newLogger builds the slog logger: text on stderr (JSON when
+// ALIVED_LOG_FORMAT=json), debug with -D, and also syslog with -S N
+// (LOG_LOCALN) since keepalived logs there.
+func newLogger(o *options, stderr io.Writer) (*slog.Logger, func(), error) {
+	level := slog.LevelInfo
+	if o.logDetail {
+		level = slog.LevelDebug
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	var w io.Writer = stderr
+	closeFn := func() {}
+	if o.logFacility != "" {
+		n, err := strconv.Atoi(o.logFacility)
+		if err != nil || n < 0 || n > 7 {
+			return nil, nil, fmt.Errorf("-S %s: facility must be 0..7", o.logFacility)
+		}
+		sw, err := syslog.New(syslog.LOG_LOCAL0+syslog.Priority(n<<3)|syslog.LOG_INFO, "alived")
+		if err != nil {
+			fmt.Fprintf(stderr, "syslog unavailable, logging to stderr only: %v\n", err)
+		} else {
+			w = io.MultiWriter(stderr, sw)
+			closeFn = func() { _ = sw.Close() }
+		}
+	}
+	var h slog.Handler = slog.NewTextHandler(w, hopts)
+	if os.Getenv("ALIVED_LOG_FORMAT") == "json" {
+		h = slog.NewJSONHandler(w, hopts)
+	}
+	return slog.New(h), closeFn, nil
+}

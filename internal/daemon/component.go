@@ -1,0 +1,33 @@
+package daemon
+
+import (
+	"time"
+
+	"github.com/alived/alived/config"
+)
+
+// Component is a subsystem the loop hosts: the VRRP side today, an LVS side
+// (checkers → reconciler) later. Every method runs on the loop goroutine;
+// a component posts events from its own adapters with the post function it
+// is given at construction and never blocks the loop.
+type Component interface {
+	// Name identifies the component in logs and snapshots.
+	Name() string
+	// Start brings the component up with cfg at now.
+	Start(now time.Time, cfg *config.Config) error
+	// Reload applies a new configuration as a diff. It is only called with
+	// a configuration that Check accepted.
+	Reload(now time.Time, cfg *config.Config) error
+	// Check reports why cfg cannot be applied (nil if it can), without
+	// changing anything.
+	Check(cfg *config.Config) error
+	// Stop shuts the component down gracefully (masters hand over, VIPs
+	// are released unless configured otherwise) and stops its adapters.
+	Stop(now time.Time)
+	// NextDeadline is when the component next needs Tick; zero if never.
+	NextDeadline() time.Time
+	// Tick runs every timer due at or before now.
+	Tick(now time.Time)
+	// Snapshot returns an immutable view of the component's state.
+	Snapshot() any
+}

@@ -1,0 +1,351 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/alived/alived/config"
+	"github.com/alived/alived/config/syntax"
+)
+
+// Options configure a Daemon; they mirror keepalived's command line.
+type Options struct {
+	// ConfigFile is the keepalived.conf to load (-f); empty means
+	// config.DefaultPath.
+	ConfigFile string
+	// ConfigID selects @id lines (-i); empty means Hostname.
+	ConfigID string
+	// Hostname is the default router_id and config id.
+	Hostname string
+	// KeepVIPs leaves virtual addresses in place on exit (-V).
+	KeepVIPs bool
+	// NoVRRP disables the VRRP side (-C: checker only).
+	NoVRRP bool
+	// Logger receives the daemon's logs; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now. Tests of the loop pass a fake.
+	Now func() time.Time
+}
+
+// Snapshot is the daemon's published state: immutable once published.
+type Snapshot struct {
+	// Taken is when the loop published it.
+	Taken time.Time
+	// ConfigFile is the file the running configuration came from.
+	ConfigFile string
+	// Reloads counts successful reloads.
+	Reloads int
+	// Components maps a component's name to its own snapshot.
+	Components map[string]any
+}
+
+// commandKind is what a command asks the loop to do.
+type commandKind int
+
+const (
+	cmdReload commandKind = iota + 1
+	cmdStop
+)
+
+// command is a request to the loop with its reply channel.
+type command struct {
+	kind  commandKind
+	reply chan error
+}
+
+// Daemon is the event loop and everything it owns. Create it with New,
+// drive it with Run; Reload, Stop and Snapshot may be called from any
+// goroutine.
+type Daemon struct {
+	opts Options
+	log  *slog.Logger
+	now  func() time.Time
+
+	events chan func(now time.Time)
+	cmds   chan command
+	done   chan struct{} // closed when Run returns
+	snap   atomic.Pointer[Snapshot]
+
+	cfg     *config.Config
+	comps   []Component
+	reloads int
+	stopped bool
+
+	adapters sync.WaitGroup
+}
+
+// eventBuffer bounds the queue between adapters and the loop. Adapters
+// block when it is full, which back-pressures socket readers instead of
+// losing state changes.
+const eventBuffer = 1024
+
+// New loads and checks the configuration and builds the components. It
+// starts nothing: Run does.
+func New(opts Options) (*Daemon, error) {
+	if opts.ConfigFile == "" {
+		opts.ConfigFile = config.DefaultPath
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	d := &Daemon{
+		opts:   opts,
+		log:    log,
+		now:    opts.Now,
+		events: make(chan func(time.Time), eventBuffer),
+		cmds:   make(chan command),
+		done:   make(chan struct{}),
+	}
+	cfg, err := d.load(false)
+	if err != nil {
+		return nil, err
+	}
+	d.cfg = cfg
+	if !opts.NoVRRP {
+		d.comps = append(d.comps, newVRRPComponent(d.post, d.goAdapter, log.With("component", "vrrp"), opts.KeepVIPs))
+	}
+	for _, c := range d.comps {
+		if err := c.Check(cfg); err != nil {
+			return nil, fmt.Errorf("%s: %w", c.Name(), err)
+		}
+	}
+	return d, nil
+}
+
+// ConfigError is a configuration the daemon refused, with every
+// diagnostic as "file:line: severity: message".
+type ConfigError struct {
+	Diagnostics []string
+}
+
+func (e *ConfigError) Error() string {
+	return "configuration rejected:\n  " + strings.Join(e.Diagnostics, "\n  ")
+}
+
+// load reads and validates the configuration. At start-up, as keepalived
+// does, only fatal problems refuse the file (errors are logged and the
+// offending parts were dropped by the decoder); on reload any error
+// refuses it, because the running state is known good and a typo must not
+// take instances down.
+func (d *Daemon) load(reload bool) (*config.Config, error) {
+	id := d.opts.ConfigID
+	if id == "" {
+		id = d.opts.Hostname
+	}
+	cfg, diags := config.Load(d.opts.ConfigFile, config.LoadOptions{
+		Syntax:   syntax.Options{ConfigID: id},
+		Hostname: d.opts.Hostname,
+	})
+	if cfg != nil {
+		diags = append(diags, cfg.Validate(config.HostEnv())...)
+	}
+	var bad []string
+	for _, dg := range diags {
+		msg := config.Format(dg)
+		switch {
+		case dg.Severity == syntax.Fatal, reload && dg.Severity >= syntax.Error:
+			bad = append(bad, msg)
+		case dg.Severity >= syntax.Error:
+			d.log.Error("config", "diag", msg)
+		default:
+			d.log.Warn("config", "diag", msg)
+		}
+	}
+	if cfg == nil || len(bad) > 0 {
+		if len(bad) == 0 {
+			bad = append(bad, d.opts.ConfigFile+": unusable configuration")
+		}
+		return nil, &ConfigError{Diagnostics: bad}
+	}
+	return cfg, nil
+}
+
+// post hands fn to the loop; it blocks while the queue is full and gives
+// up once the loop has stopped. Adapters call it; fn runs on the loop.
+func (d *Daemon) post(fn func(now time.Time)) {
+	select {
+	case d.events <- fn:
+	case <-d.done:
+	}
+}
+
+// goAdapter runs fn as an adapter goroutine that Run waits for on exit;
+// fn must return once its own stop condition (a closed socket, a
+// cancelled context) holds.
+func (d *Daemon) goAdapter(fn func()) {
+	d.adapters.Add(1)
+	go func() {
+		defer d.adapters.Done()
+		fn()
+	}()
+}
+
+// Run starts the components and runs the loop until ctx is cancelled or
+// Stop is called, then shuts the components down. It returns an error only
+// if start-up failed.
+func (d *Daemon) Run(ctx context.Context) error {
+	defer func() {
+		close(d.done)
+		d.adapters.Wait()
+	}()
+	now := d.now()
+	for i, c := range d.comps {
+		if err := c.Start(now, d.cfg); err != nil {
+			for _, s := range d.comps[:i] {
+				s.Stop(now)
+			}
+			return fmt.Errorf("starting %s: %w", c.Name(), err)
+		}
+	}
+	d.log.Info("started", "config", d.opts.ConfigFile)
+	d.publish(now)
+
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for !d.stopped {
+		d.arm(timer, d.now())
+		select {
+		case <-ctx.Done():
+			d.shutdown()
+		case fn := <-d.events:
+			fn(d.now())
+			// Drain what queued meanwhile before touching the timer again,
+			// so a burst of adverts costs one publish.
+			for more := true; more; {
+				select {
+				case fn := <-d.events:
+					fn(d.now())
+				default:
+					more = false
+				}
+			}
+		case <-timer.C:
+		case c := <-d.cmds:
+			c.reply <- d.execute(c)
+		}
+		now := d.now()
+		for _, c := range d.comps {
+			if dl := c.NextDeadline(); !dl.IsZero() && !now.Before(dl) {
+				c.Tick(now)
+			}
+		}
+		d.publish(now)
+	}
+	return nil
+}
+
+// arm sets timer to the earliest component deadline.
+func (d *Daemon) arm(timer *time.Timer, now time.Time) {
+	var next time.Time
+	for _, c := range d.comps {
+		if dl := c.NextDeadline(); !dl.IsZero() && (next.IsZero() || dl.Before(next)) {
+			next = dl
+		}
+	}
+	wait := time.Hour
+	if !next.IsZero() {
+		wait = max(next.Sub(now), 0)
+	}
+	timer.Reset(wait)
+}
+
+// execute runs one command on the loop.
+func (d *Daemon) execute(c command) error {
+	switch c.kind {
+	case cmdReload:
+		return d.reload()
+	case cmdStop:
+		d.shutdown()
+		return nil
+	}
+	return fmt.Errorf("unknown command %d", c.kind)
+}
+
+// shutdown stops every component, last started first.
+func (d *Daemon) shutdown() {
+	if d.stopped {
+		return
+	}
+	now := d.now()
+	for i := len(d.comps) - 1; i >= 0; i-- {
+		d.comps[i].Stop(now)
+	}
+	d.stopped = true
+	d.log.Info("stopped")
+}
+
+// reload loads the configuration again and applies it as a diff; a
+// configuration that fails to load or that any component refuses leaves
+// everything as it was.
+func (d *Daemon) reload() error {
+	cfg, err := d.load(true)
+	if err != nil {
+		d.log.Error("reload rejected", "err", err)
+		return err
+	}
+	for _, c := range d.comps {
+		if err := c.Check(cfg); err != nil {
+			err = fmt.Errorf("reload rejected by %s: %w", c.Name(), err)
+			d.log.Error("reload rejected", "err", err)
+			return err
+		}
+	}
+	now := d.now()
+	var errs []error
+	for _, c := range d.comps {
+		if err := c.Reload(now, cfg); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", c.Name(), err))
+		}
+	}
+	d.cfg = cfg
+	d.reloads++
+	d.log.Info("reloaded", "config", d.opts.ConfigFile, "reloads", d.reloads)
+	return errors.Join(errs...)
+}
+
+// publish stores a fresh snapshot.
+func (d *Daemon) publish(now time.Time) {
+	s := &Snapshot{Taken: now, ConfigFile: d.opts.ConfigFile, Reloads: d.reloads, Components: map[string]any{}}
+	for _, c := range d.comps {
+		s.Components[c.Name()] = c.Snapshot()
+	}
+	d.snap.Store(s)
+}
+
+// Snapshot returns the latest published state (nil before Run started).
+func (d *Daemon) Snapshot() *Snapshot { return d.snap.Load() }
+
+// send delivers a command to the loop and waits for its result.
+func (d *Daemon) send(ctx context.Context, k commandKind) error {
+	c := command{kind: k, reply: make(chan error, 1)}
+	select {
+	case d.cmds <- c:
+	case <-d.done:
+		return errors.New("daemon not running")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-c.reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Reload asks the loop to reload the configuration (SIGHUP) and returns
+// its verdict: a *ConfigError when the new file was refused.
+func (d *Daemon) Reload(ctx context.Context) error { return d.send(ctx, cmdReload) }
+
+// Stop asks the loop to shut down gracefully; Run then returns.
+func (d *Daemon) Stop(ctx context.Context) error { return d.send(ctx, cmdStop) }

@@ -1,0 +1,264 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/alived/alived/config"
+	"github.com/alived/alived/notify"
+)
+
+// trackers owns the vrrp_script and track_file objects: their state lives
+// on the loop, their runners are adapters that post results.
+type trackers struct {
+	c       *vrrpComponent
+	scripts map[string]*scriptState
+	files   map[string]*fileState
+}
+
+// scriptState is one vrrp_script: keepalived's rise/fall counting over
+// consecutive results.
+type scriptState struct {
+	cfg      config.VRRPScript
+	cmd      *notify.Command
+	up       bool
+	ok, fail int
+	cancel   context.CancelFunc
+}
+
+// fileState is one track_file: the integer read from the file.
+type fileState struct {
+	cfg    config.TrackFile
+	value  int
+	cancel context.CancelFunc
+}
+
+// trackFilePoll is how often track files are re-read. keepalived uses
+// inotify; polling a small file is cheap and survives editors that
+// replace the file.
+const trackFilePoll = 200 * time.Millisecond
+
+func newTrackers(c *vrrpComponent) *trackers {
+	return &trackers{c: c, scripts: map[string]*scriptState{}, files: map[string]*fileState{}}
+}
+
+// sameScript reports whether a running script can be kept on reload.
+func sameScript(a, b *config.VRRPScript) bool {
+	return a.Interval == b.Interval && a.Timeout == b.Timeout && a.Rise == b.Rise && a.Fall == b.Fall &&
+		a.InitFail == b.InitFail && a.Script != nil && b.Script != nil &&
+		scriptKey(a.Script.Args, a.Script.User, a.Script.Group) == scriptKey(b.Script.Args, b.Script.User, b.Script.Group)
+}
+
+// configure starts, keeps or stops runners so that they match cfg. A
+// script whose command and timing are unchanged keeps its state.
+func (t *trackers) configure(cfg *config.Config) {
+	want := map[string]bool{}
+	for _, s := range cfg.Scripts {
+		want[s.Name] = true
+		if old, ok := t.scripts[s.Name]; ok && sameScript(&old.cfg, s) {
+			old.cfg = *s
+			continue
+		} else if ok {
+			old.cancel()
+		}
+		cmd := t.c.secure.filter(notifyCommand(s.Script))
+		st := &scriptState{cfg: *s, cmd: cmd, up: !s.InitFail}
+		if s.InitFail {
+			// keepalived starts a failed script one success short of up.
+			st.ok = max(s.Rise-1, 0)
+		}
+		t.scripts[s.Name] = st
+		if cmd == nil {
+			t.c.log.Warn("vrrp_script disabled, not tracked", "script", s.Name)
+			st.cancel = func() {}
+			continue
+		}
+		t.startScript(s.Name, st, scriptRunner(&cfg.Global, t.c.log))
+	}
+	for name, st := range t.scripts {
+		if !want[name] {
+			st.cancel()
+			delete(t.scripts, name)
+		}
+	}
+	want = map[string]bool{}
+	for _, f := range cfg.TrackFiles {
+		want[f.Name] = true
+		if old, ok := t.files[f.Name]; ok && old.cfg.File == f.File {
+			old.cfg = *f
+			continue
+		} else if ok {
+			old.cancel()
+		}
+		st := &fileState{cfg: *f, value: readTrackFile(f)}
+		t.files[f.Name] = st
+		t.startFile(f.Name, st)
+	}
+	for name, st := range t.files {
+		if !want[name] {
+			st.cancel()
+			delete(t.files, name)
+		}
+	}
+}
+
+// startScript runs the script every interval until cancelled, posting
+// each result to the loop.
+func (t *trackers) startScript(name string, st *scriptState, runner *notify.Runner) {
+	ctx, cancel := context.WithCancel(context.Background())
+	st.cancel = cancel
+	r := *runner
+	r.Timeout = st.cfg.Timeout
+	if r.Timeout <= 0 {
+		r.Timeout = st.cfg.Interval
+	}
+	interval := max(st.cfg.Interval, 10*time.Millisecond)
+	cmd := *st.cmd
+	t.c.goAdapter(func() {
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			res := r.Run(ctx, cmd)
+			if ctx.Err() != nil {
+				return
+			}
+			ok := res.Err == nil && !res.TimedOut && res.ExitCode == 0
+			t.c.post(func(now time.Time) { t.scriptResult(now, name, st, ok) })
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	})
+}
+
+// startFile re-reads the file until cancelled and posts changes.
+func (t *trackers) startFile(name string, st *fileState) {
+	ctx, cancel := context.WithCancel(context.Background())
+	st.cancel = cancel
+	f := st.cfg
+	last := st.value
+	t.c.goAdapter(func() {
+		tick := time.NewTicker(trackFilePoll)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			if v := readTrackFile(&f); v != last {
+				last = v
+				t.c.post(func(now time.Time) { t.fileValue(now, name, st, v) })
+			}
+		}
+	})
+}
+
+// readTrackFile returns the integer at the start of the file; a missing
+// or unreadable file counts as 0, as in keepalived.
+func readTrackFile(f *config.TrackFile) int {
+	b, err := os.ReadFile(f.File)
+	if err != nil {
+		return 0
+	}
+	fields := bytes.Fields(b)
+	if len(fields) == 0 {
+		return 0
+	}
+	v, err := strconv.Atoi(string(fields[0]))
+	if err != nil {
+		return 0
+	}
+	return v
+}
+
+// scriptResult applies rise/fall to one result of a script.
+func (t *trackers) scriptResult(now time.Time, name string, st *scriptState, ok bool) {
+	if t.c.stopped || t.scripts[name] != st {
+		return // a result of a runner replaced by reload
+	}
+	was := st.up
+	if ok {
+		st.ok, st.fail = st.ok+1, 0
+		if !st.up && st.ok >= max(st.cfg.Rise, 1) {
+			st.up = true
+		}
+	} else {
+		st.ok, st.fail = 0, st.fail+1
+		if st.up && st.fail >= max(st.cfg.Fall, 1) {
+			st.up = false
+		}
+	}
+	if st.up == was {
+		return
+	}
+	t.c.log.Info("vrrp_script", "script", name, "up", st.up)
+	e := notify.ScriptEvent(name, st.up)
+	t.c.notifier.Notify(e, nil, false)
+	t.refresh(now, trackScript, name)
+}
+
+// fileValue records a new track_file value.
+func (t *trackers) fileValue(now time.Time, name string, st *fileState, v int) {
+	if t.c.stopped || t.files[name] != st {
+		return
+	}
+	st.value = v
+	t.c.log.Info("track_file", "file", name, "value", v)
+	t.refresh(now, trackFile, name)
+}
+
+// refresh re-applies a tracked object to every instance that tracks it.
+func (t *trackers) refresh(now time.Time, kind trackKind, name string) {
+	for _, x := range t.c.insts {
+		for _, r := range x.spec.Trackers {
+			if r.Kind == kind && r.Name == name {
+				t.apply(now, x, r)
+			}
+		}
+	}
+	t.c.flush(now)
+}
+
+// apply hands the current state of tracked object r to instance x.
+func (t *trackers) apply(now time.Time, x *vrrpInst, r trackRef) {
+	switch r.Kind {
+	case trackScript:
+		st := t.scripts[r.Name]
+		if st == nil || st.cmd == nil {
+			return
+		}
+		x.in.SetTracker(x.now(now), r.id(), r.Weight, st.up != r.Reverse)
+	case trackFile:
+		st := t.files[r.Name]
+		if st == nil {
+			return
+		}
+		if r.Weight == 0 {
+			x.in.SetTracker(x.now(now), r.id(), 0, st.value == 0)
+			return
+		}
+		// The core adds a positive weight while up and a negative one
+		// while down: express value×weight as one of those.
+		d := st.value * r.Weight
+		if r.Reverse {
+			d = -d
+		}
+		x.in.SetTracker(x.now(now), r.id(), d, d >= 0)
+	}
+}
+
+// close stops every runner.
+func (t *trackers) close() {
+	for _, s := range t.scripts {
+		s.cancel()
+	}
+	for _, f := range t.files {
+		f.cancel()
+	}
+}

@@ -1,0 +1,575 @@
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/alived/alived/config"
+	"github.com/alived/alived/notify"
+	"github.com/alived/alived/vrrp"
+	"github.com/alived/alived/vrrp/netio"
+)
+
+// vrrpComponent hosts every vrrp_instance and vrrp_sync_group. All of its
+// fields belong to the loop goroutine; its adapters (socket readers, the
+// link monitor, tracker runners) only post events.
+type vrrpComponent struct {
+	post      func(func(time.Time))
+	goAdapter func(func())
+	log       *slog.Logger
+	keepVIPs  bool
+	lookup    ifaceLookup
+
+	addrs    *netio.AddrManager
+	mon      *netio.Monitor
+	notifier *notify.Notifier
+	secure   scriptFilter
+
+	insts   []*vrrpInst
+	byName  map[string]*vrrpInst
+	groups  []*vrrpGroup
+	socks   map[netio.Config]*vrrpSock
+	announc map[int]*netio.Announcer
+	links   map[string]bool // interface name → up and running
+	trk     *trackers
+
+	cfg     *config.Config // the configuration running now
+	stopped bool
+	buf     []byte // advert scratch buffer
+}
+
+// vrrpInst is one running instance with its I/O context.
+type vrrpInst struct {
+	spec *instanceSpec
+	in   *vrrp.Instance
+	sock *vrrpSock
+	// off shifts the clock the core sees: an instance re-created on reload
+	// while master runs ahead by its start-up delay so that it is master
+	// at once (see adopt in reload.go). Zero for ordinary instances.
+	off time.Duration
+	// base holds the counters of instances this one replaced on reload.
+	base vrrp.Stats
+	// quiet suppresses the notifies of the transitions adopt replays.
+	quiet bool
+}
+
+// vrrpGroup is a sync group with its notify scripts.
+type vrrpGroup struct {
+	g         *vrrp.SyncGroup
+	scripts   notify.VRRPScripts
+	smtpAlert bool
+}
+
+// vrrpSock is one raw socket shared by the instances with the same
+// interface, family, source, group and unicast-ness; received adverts are
+// demultiplexed by VRID.
+type vrrpSock struct {
+	cfg    netio.Config
+	conn   *netio.Conn
+	byVRID map[uint8]*vrrpInst
+}
+
+// newVRRPComponent returns the VRRP side; Start opens its sockets.
+func newVRRPComponent(post func(func(time.Time)), goAdapter func(func()), log *slog.Logger, keepVIPs bool) *vrrpComponent {
+	return &vrrpComponent{post: post, goAdapter: goAdapter, log: log, keepVIPs: keepVIPs, lookup: hostInterface,
+		byName: map[string]*vrrpInst{}, socks: map[netio.Config]*vrrpSock{}, announc: map[int]*netio.Announcer{},
+		links: map[string]bool{}}
+}
+
+// Name implements Component.
+func (c *vrrpComponent) Name() string { return "vrrp" }
+
+// hostInterface looks an interface up in the daemon's namespace.
+func hostInterface(name string) (ifaceInfo, error) {
+	ifi, err := net.InterfaceByName(name)
+	if err != nil {
+		return ifaceInfo{}, err
+	}
+	addrs, err := ifi.Addrs()
+	if err != nil {
+		return ifaceInfo{}, fmt.Errorf("addresses of %s: %w", name, err)
+	}
+	info := ifaceInfo{Index: ifi.Index}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			ip, _ := netip.AddrFromSlice(n.IP)
+			ones, _ := n.Mask.Size()
+			info.Addrs = append(info.Addrs, netip.PrefixFrom(ip.Unmap(), ones))
+		}
+	}
+	return info, nil
+}
+
+// linkUp reports whether an interface is up with carrier right now.
+func linkUp(name string) bool {
+	ifi, err := net.InterfaceByName(name)
+	return err == nil && ifi.Flags&net.FlagUp != 0 && ifi.Flags&net.FlagRunning != 0
+}
+
+// plan maps every instance of cfg; it is Check's and Reload's first step.
+func (c *vrrpComponent) plan(cfg *config.Config) ([]*instanceSpec, error) {
+	var specs []*instanceSpec
+	var errs []error
+	seen := map[instanceKey]string{}
+	for _, v := range cfg.Instances {
+		s, err := mapInstance(&cfg.Global, cfg, v, c.lookup)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", v.Pos, err))
+			continue
+		}
+		if other, dup := seen[s.Key]; dup {
+			errs = append(errs, fmt.Errorf("%s: vrrp_instance %s: same VRID, family and interface as %s", v.Pos, v.Name, other))
+			continue
+		}
+		seen[s.Key] = v.Name
+		specs = append(specs, s)
+	}
+	return specs, errors.Join(errs...)
+}
+
+// Check implements Component.
+func (c *vrrpComponent) Check(cfg *config.Config) error {
+	_, err := c.plan(cfg)
+	return err
+}
+
+// Start implements Component.
+func (c *vrrpComponent) Start(now time.Time, cfg *config.Config) error {
+	specs, err := c.plan(cfg)
+	if err != nil {
+		return err
+	}
+	c.cfg = cfg
+	if c.addrs, err = netio.NewAddrManager(); err != nil {
+		return fmt.Errorf("address manager: %w", err)
+	}
+	c.secure = newScriptFilter(cfg, c.log)
+	c.notifier = newNotifier(cfg, c.secure, c.log)
+	if c.mon, err = netio.NewMonitor(netio.MonitorOptions{}); err != nil {
+		return fmt.Errorf("link monitor: %w", err)
+	}
+	mon := c.mon
+	c.goAdapter(func() {
+		for ev := range mon.Events() {
+			c.post(func(now time.Time) { c.onLink(now, ev) })
+		}
+	})
+	c.trk = newTrackers(c)
+	c.trk.configure(cfg)
+	for _, s := range specs {
+		if err := c.add(s); err != nil {
+			c.Stop(now)
+			return err
+		}
+	}
+	if err := c.bindGroups(cfg, c.insts); err != nil {
+		c.Stop(now)
+		return err
+	}
+	for _, x := range c.insts {
+		c.initTrackers(now, x)
+		if err := x.in.Start(x.now(now)); err != nil {
+			c.log.Error("start", "instance", x.spec.Name, "err", err)
+		}
+		c.log.Info("instance started", "instance", x.spec.Name, "state", x.in.State(), "priority", x.in.EffectivePriority())
+	}
+	c.flush(now)
+	return nil
+}
+
+// now is the time instance x sees.
+func (x *vrrpInst) now(t time.Time) time.Time { return t.Add(x.off) }
+
+// add creates the instance for spec (not started) and attaches its socket.
+func (c *vrrpComponent) add(spec *instanceSpec) error {
+	in, err := vrrp.New(spec.Core)
+	if err != nil {
+		return err
+	}
+	spec.Scripts = c.secure.scripts(spec.Scripts)
+	sock, err := c.socket(spec.Sock)
+	if err != nil {
+		return fmt.Errorf("vrrp_instance %s: %w", spec.Name, err)
+	}
+	x := &vrrpInst{spec: spec, in: in, sock: sock}
+	sock.byVRID[spec.Core.VRID] = x
+	c.insts = append(c.insts, x)
+	c.byName[spec.Name] = x
+	if err := c.ensureAnnouncer(spec); err != nil {
+		c.log.Error("announcer", "instance", spec.Name, "err", err)
+	}
+	return nil
+}
+
+// ensureAnnouncer opens the GARP/NA sockets of every interface spec's
+// VIPs live on.
+func (c *vrrpComponent) ensureAnnouncer(spec *instanceSpec) error {
+	for _, v := range spec.VIPs {
+		if _, ok := c.announc[v.Ifindex]; ok {
+			continue
+		}
+		ifi, err := net.InterfaceByIndex(v.Ifindex)
+		if err != nil {
+			return fmt.Errorf("interface %d: %w", v.Ifindex, err)
+		}
+		a, err := netio.NewAnnouncer(ifi, nil)
+		if err != nil {
+			return err
+		}
+		c.announc[v.Ifindex] = a
+	}
+	return nil
+}
+
+// bindGroups creates the sync groups of cfg over insts (not started).
+func (c *vrrpComponent) bindGroups(cfg *config.Config, insts []*vrrpInst) error {
+	for _, sg := range cfg.SyncGroups {
+		var members []*vrrp.Instance
+		for _, name := range sg.Group {
+			for _, x := range insts {
+				if x.spec.Name == name {
+					members = append(members, x.in)
+				}
+			}
+		}
+		if len(members) == 0 {
+			continue
+		}
+		g, err := vrrp.NewSyncGroup(sg.Name, members...)
+		if err != nil {
+			return fmt.Errorf("%s: %w", sg.Pos, err)
+		}
+		c.groups = append(c.groups, &vrrpGroup{g: g, scripts: c.secure.scripts(vrrpScripts(&sg.Notify)), smtpAlert: sg.SMTPAlert})
+	}
+	return nil
+}
+
+// socket returns the shared socket for cfg, opening it on first use and
+// starting its reader.
+func (c *vrrpComponent) socket(cfg netio.Config) (*vrrpSock, error) {
+	if s, ok := c.socks[cfg]; ok {
+		return s, nil
+	}
+	conn, err := netio.Listen(contextBackground(), cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &vrrpSock{cfg: cfg, conn: conn, byVRID: map[uint8]*vrrpInst{}}
+	c.socks[cfg] = s
+	c.goAdapter(func() { c.read(s) })
+	return s, nil
+}
+
+// read is a socket's reader adapter: it copies each advert and posts it
+// to the loop until the socket is closed.
+func (c *vrrpComponent) read(s *vrrpSock) {
+	buf := make([]byte, 65536)
+	for {
+		msg, meta, err := s.conn.Read(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			c.log.Warn("vrrp socket read", "err", err)
+			continue
+		}
+		m := append([]byte(nil), msg...)
+		c.post(func(now time.Time) { c.receive(now, s, m, meta) })
+	}
+}
+
+// receive feeds one advert to the instance it is for.
+func (c *vrrpComponent) receive(now time.Time, s *vrrpSock, msg []byte, meta netio.Meta) {
+	if c.stopped || len(msg) < 2 {
+		return
+	}
+	x := s.byVRID[msg[1]]
+	if x == nil {
+		return // another router's VRID: keepalived ignores it unless log_unknown_vrids
+	}
+	err := x.in.Receive(x.now(now), msg, vrrp.RxMeta{Src: meta.Src, Dst: meta.Dst, TTL: meta.TTL})
+	if vrrp.Dropped(err) && !errors.Is(err, vrrp.ErrNotRunning) {
+		c.log.Debug("advert dropped", "instance", x.spec.Name, "src", meta.Src, "err", err)
+	}
+	c.flush(now)
+}
+
+// onLink applies a link or address event from the monitor.
+func (c *vrrpComponent) onLink(now time.Time, ev netio.Event) {
+	if c.stopped {
+		return
+	}
+	switch ev.Kind {
+	case netio.EventLinkUp, netio.EventLinkDown:
+		up := ev.Kind == netio.EventLinkUp
+		if old, known := c.links[ev.Name]; known && old == up {
+			return
+		}
+		c.links[ev.Name] = up
+		c.log.Info("link", "interface", ev.Name, "up", up)
+		for _, x := range c.insts {
+			for _, t := range x.spec.Trackers {
+				if t.Kind == trackInterface && t.Name == ev.Name {
+					x.in.SetTracker(x.now(now), t.id(), t.Weight, up != t.Reverse)
+				}
+			}
+		}
+		c.flush(now)
+	case netio.EventError:
+		c.log.Warn("link monitor", "err", ev.Err)
+	}
+}
+
+// initTrackers gives a new instance the current state of everything it
+// tracks, before it starts.
+func (c *vrrpComponent) initTrackers(now time.Time, x *vrrpInst) {
+	for _, t := range x.spec.Trackers {
+		switch t.Kind {
+		case trackInterface:
+			up, known := c.links[t.Name]
+			if !known {
+				up = linkUp(t.Name)
+				c.links[t.Name] = up
+			}
+			x.in.SetTracker(x.now(now), t.id(), t.Weight, up != t.Reverse)
+		default:
+			c.trk.apply(now, x, t)
+		}
+	}
+}
+
+// flush performs every action the instances have collected. A sync group
+// makes one instance's input produce actions on its siblings, so every
+// instance is drained.
+func (c *vrrpComponent) flush(now time.Time) {
+	for _, x := range c.insts {
+		if x.in.HasReady() {
+			for _, a := range x.in.Ready() {
+				c.perform(now, x, a)
+			}
+		}
+	}
+}
+
+// perform carries out one action of instance x.
+func (c *vrrpComponent) perform(now time.Time, x *vrrpInst, a vrrp.Action) {
+	sp := x.spec
+	switch a.Kind {
+	case vrrp.ActSendAdvert:
+		for _, dst := range x.in.Destinations() {
+			var err error
+			c.buf, err = x.in.AppendAdvert(c.buf[:0], a.Priority, sp.Core.PrimaryAddr, dst)
+			if err == nil {
+				_, err = x.sock.conn.WriteTo(c.buf, dst)
+			}
+			if err != nil {
+				c.log.Warn("send advert", "instance", sp.Name, "dst", dst, "err", err)
+			}
+		}
+	case vrrp.ActAddVIPs:
+		for _, v := range sp.VIPs {
+			if err := c.addrs.AddVIP(v); err != nil {
+				c.log.Error("add VIP", "instance", sp.Name, "vip", v.Prefix, "err", err)
+			}
+		}
+		c.log.Info("VIPs added", "instance", sp.Name, "count", len(sp.VIPs))
+	case vrrp.ActRemoveVIPs:
+		if c.stopped && c.keepVIPs {
+			return
+		}
+		c.removeVIPs(sp, sp.VIPs)
+	case vrrp.ActSendGARP:
+		c.garp(sp, a.Repeat)
+	case vrrp.ActNotify:
+		if x.quiet {
+			return
+		}
+		c.notifyTransition(x, a)
+	case vrrp.ActNotifyMasterRxLowerPri:
+		e := notify.InstanceEvent(sp.Name, notify.StateMasterRxLowerPri, int(a.Priority))
+		c.notifier.Notify(e, sp.Scripts.Commands(e), false)
+	case vrrp.ActNotifyPriority:
+		st := notify.StateBackupPriority
+		if a.To == vrrp.StateMaster {
+			st = notify.StateMasterPriority
+		}
+		e := notify.InstanceEvent(sp.Name, st, int(a.Priority))
+		c.notifier.Notify(e, sp.Scripts.Commands(e), false)
+	case vrrp.ActAddRoutes, vrrp.ActRemoveRoutes, vrrp.ActAddRules, vrrp.ActRemoveRules:
+		c.log.Warn("virtual_routes/virtual_rules are not applied yet", "instance", sp.Name)
+	case vrrp.ActSetTimer:
+		// The loop asks every component for NextDeadline after each event.
+	}
+}
+
+// removeVIPs deletes vips of instance sp.
+func (c *vrrpComponent) removeVIPs(sp *instanceSpec, vips []netio.VIP) {
+	for _, v := range vips {
+		if err := c.addrs.DelVIP(v); err != nil {
+			c.log.Error("remove VIP", "instance", sp.Name, "vip", v.Prefix, "err", err)
+		}
+	}
+	c.log.Info("VIPs removed", "instance", sp.Name, "count", len(vips))
+}
+
+// garp sends repeat gratuitous ARPs / unsolicited NAs for each VIP.
+func (c *vrrpComponent) garp(sp *instanceSpec, repeat int) {
+	for _, v := range sp.VIPs {
+		a := c.announc[v.Ifindex]
+		if a == nil {
+			continue
+		}
+		addr := v.Prefix.Addr()
+		for range repeat {
+			var err error
+			if addr.Is4() {
+				err = a.GratuitousARP(addr)
+			} else {
+				err = a.UnsolicitedNA(addr, false)
+			}
+			if err != nil {
+				c.log.Warn("announce", "instance", sp.Name, "vip", addr, "err", err)
+				break
+			}
+		}
+	}
+}
+
+// notifyState maps a core state to the notify package's.
+func notifyState(s vrrp.State) (notify.State, bool) {
+	switch s {
+	case vrrp.StateMaster:
+		return notify.StateMaster, true
+	case vrrp.StateBackup:
+		return notify.StateBackup, true
+	case vrrp.StateFault:
+		return notify.StateFault, true
+	case vrrp.StateStop:
+		return notify.StateStop, true
+	case vrrp.StateDeleted:
+		return notify.StateDeleted, true
+	}
+	return 0, false
+}
+
+// notifyTransition logs a state change and runs its notifications.
+func (c *vrrpComponent) notifyTransition(x *vrrpInst, a vrrp.Action) {
+	st, ok := notifyState(a.To)
+	if a.Group != "" {
+		c.log.Info("sync group transition", "group", a.Group, "from", a.From, "to", a.To)
+		if !ok {
+			return
+		}
+		for _, g := range c.groups {
+			if g.g.Name() == a.Group {
+				e := notify.GroupEvent(a.Group, st)
+				c.notifier.Notify(e, g.scripts.Commands(e), g.smtpAlert)
+			}
+		}
+		return
+	}
+	c.log.Info("transition", "instance", x.spec.Name, "from", a.From, "to", a.To, "priority", a.Priority)
+	if !ok {
+		return
+	}
+	e := notify.InstanceEvent(x.spec.Name, st, int(a.Priority))
+	c.notifier.Notify(e, x.spec.Scripts.Commands(e), x.spec.SMTPAlert)
+}
+
+// NextDeadline implements Component.
+func (c *vrrpComponent) NextDeadline() time.Time {
+	var next time.Time
+	for _, x := range c.insts {
+		dl := x.in.NextDeadline()
+		if dl.IsZero() {
+			continue
+		}
+		dl = dl.Add(-x.off)
+		if next.IsZero() || dl.Before(next) {
+			next = dl
+		}
+	}
+	return next
+}
+
+// Tick implements Component.
+func (c *vrrpComponent) Tick(now time.Time) {
+	for _, x := range c.insts {
+		if dl := x.in.NextDeadline(); !dl.IsZero() && !x.now(now).Before(dl) {
+			x.in.Tick(x.now(now))
+		}
+	}
+	c.flush(now)
+}
+
+// Stop implements Component: every instance goes to STOP (masters send
+// priority 0 and release their VIPs unless -V), then sockets, monitor,
+// trackers and the notifier are closed.
+func (c *vrrpComponent) Stop(now time.Time) {
+	if c.stopped {
+		return
+	}
+	c.stopped = true
+	for _, x := range c.insts {
+		if err := x.in.Stop(x.now(now)); err != nil && !errors.Is(err, vrrp.ErrNotRunning) {
+			c.log.Warn("stop", "instance", x.spec.Name, "err", err)
+		}
+	}
+	c.flush(now)
+	if c.trk != nil {
+		c.trk.close()
+	}
+	for _, s := range c.socks {
+		_ = s.conn.Close()
+	}
+	for _, a := range c.announc {
+		_ = a.Close()
+	}
+	if c.mon != nil {
+		_ = c.mon.Close()
+	}
+	if c.notifier != nil {
+		ctx, cancel := contextTimeout(2 * time.Second)
+		_ = c.notifier.Close(ctx)
+		cancel()
+	}
+	if c.addrs != nil {
+		_ = c.addrs.Close()
+	}
+}
+
+// InstanceSnapshot is one instance in the VRRP component's snapshot.
+type InstanceSnapshot struct {
+	vrrp.Snapshot
+	Interface string
+	VRID      uint8
+	VIPs      []netip.Prefix
+}
+
+// VRRPSnapshot is the VRRP component's published state.
+type VRRPSnapshot struct {
+	Instances []InstanceSnapshot
+	Groups    map[string]string // sync group → state
+}
+
+// Snapshot implements Component.
+func (c *vrrpComponent) Snapshot() any {
+	s := VRRPSnapshot{Groups: map[string]string{}}
+	for _, x := range c.insts {
+		is := InstanceSnapshot{Snapshot: x.in.Snapshot(), Interface: x.spec.Iface, VRID: x.spec.Core.VRID}
+		is.Since = is.Since.Add(-x.off)
+		is.Stats = addStats(x.base, is.Stats)
+		for _, v := range x.spec.VIPs {
+			is.VIPs = append(is.VIPs, v.Prefix)
+		}
+		s.Instances = append(s.Instances, is)
+	}
+	for _, g := range c.groups {
+		s.Groups[g.g.Name()] = g.g.State().String()
+	}
+	return s
+}
