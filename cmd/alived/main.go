@@ -42,8 +42,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case o.configTest || o.dumpConf:
 		return checkConfig(o, stdout, stderr)
 	}
-	fmt.Fprintln(stderr, "daemon mode not implemented yet")
-	return 1
+	return runDaemon(o, stderr)
 }
 
 // checkConfig implements -t and -d: load, validate, check scripts, report.
