@@ -398,10 +398,13 @@ func TestSchedulerUpdateKeepsStateOfUnchangedChecks(t *testing.T) {
 		t.Fatalf("got %+v, want down by b", tr)
 	}
 	runsBefore := 0
-	for _, c := range s.Snapshot()[0].Checks {
-		if c.Name == "a" {
-			runsBefore = c.Runs
+	for deadline := time.Now().Add(3 * time.Second); runsBefore == 0 && time.Now().Before(deadline); {
+		for _, c := range s.Snapshot()[0].Checks {
+			if c.Name == "a" {
+				runsBefore = c.Runs
+			}
 		}
+		time.Sleep(5 * time.Millisecond) // polling a snapshot; a's runs raise no event
 	}
 	// Reload: b is gone, the weight changes; a keeps its state and count.
 	st, err := s.Update(RealServer{VirtualServer: "vs", RealServer: "rs", Weight: 5, Checks: []CheckSpec{specA}})
