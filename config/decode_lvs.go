@@ -551,7 +551,7 @@ func checkerBlocks() map[CheckerKind]*blockSpec {
 					c.HTTP.EnableSNI = b
 				}
 			}),
-			on("sni_name", func(d *decoder, n *syntax.Node, c *C) { c.HTTP.SNIName, _ = d.str(n) }).since("2.3.0"),
+			on("sni_name", func(d *decoder, n *syntax.Node, c *C) { c.HTTP.SNIName, _ = d.str(n) }),
 			on("fast_recovery", func(d *decoder, n *syntax.Node, c *C) {
 				if b, ok := d.boolean(n); ok {
 					c.HTTP.FastRecovery = b
@@ -707,7 +707,7 @@ func urlBlock(path string) *blockSpec {
 		on("regex_stack", func(d *decoder, n *syntax.Node, u *U) {}),
 		on("regex_min_offset", func(d *decoder, n *syntax.Node, u *U) { u.RegexMinOffset, _ = d.integer(n, 0, 0, 1<<31-1) }),
 		on("regex_max_offset", func(d *decoder, n *syntax.Node, u *U) { u.RegexMaxOffset, _ = d.integer(n, 0, 0, 1<<31-1) }),
-		on("tls_compliant", func(d *decoder, n *syntax.Node, u *U) {}).since("2.3.0"),
+		on("tls_compliant", func(d *decoder, n *syntax.Node, u *U) {}),
 	)
 	for _, k := range b.order {
 		k.owner("healthcheck")
@@ -716,37 +716,36 @@ func urlBlock(path string) *blockSpec {
 }
 
 // parseHexString reads keepalived's free-format hex strings: whitespace
-// separates groups, and an odd-length group gets a leading zero ("3" is
-// 0x03). With wildcards, X or x stands for a nibble to ignore; mask has 0
-// for those nibbles.
+// separates groups, each group is read two digits at a time from the left
+// and a last single digit is one byte ("Ab12f 3" is AB 12 0F 03). With
+// wildcards, X or x stands for a nibble to ignore; mask has 0 there.
 func parseHexString(s string, wildcards bool) (data, mask []byte, ok bool) {
-	for _, group := range strings.Fields(s) {
-		if len(group)%2 == 1 {
-			group = "0" + group
+	nibble := func(c byte) (v, m byte, ok bool) {
+		switch {
+		case c >= '0' && c <= '9':
+			return c - '0', 0xf, true
+		case c >= 'a' && c <= 'f':
+			return c - 'a' + 10, 0xf, true
+		case c >= 'A' && c <= 'F':
+			return c - 'A' + 10, 0xf, true
+		case wildcards && (c == 'x' || c == 'X'):
+			return 0, 0, true
 		}
+		return 0, 0, false
+	}
+	for _, group := range strings.Fields(s) {
 		for i := 0; i < len(group); i += 2 {
-			var b, m byte
-			for j := 0; j < 2; j++ {
-				c := group[i+j]
-				b <<= 4
-				m <<= 4
-				switch {
-				case c >= '0' && c <= '9':
-					b |= c - '0'
-					m |= 0xf
-				case c >= 'a' && c <= 'f':
-					b |= c - 'a' + 10
-					m |= 0xf
-				case c >= 'A' && c <= 'F':
-					b |= c - 'A' + 10
-					m |= 0xf
-				case wildcards && (c == 'x' || c == 'X'):
-				default:
-					return nil, nil, false
-				}
+			pair := group[i:min(i+2, len(group))]
+			if len(pair) == 1 {
+				pair = "0" + pair
 			}
-			data = append(data, b)
-			mask = append(mask, m)
+			hi, hm, ok1 := nibble(pair[0])
+			lo, lm, ok2 := nibble(pair[1])
+			if !ok1 || !ok2 {
+				return nil, nil, false
+			}
+			data = append(data, hi<<4|lo)
+			mask = append(mask, hm<<4|lm)
 		}
 	}
 	if !wildcards {

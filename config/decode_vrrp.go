@@ -193,7 +193,7 @@ func vrrpInstanceBlock() *blockSpec {
 			d.walk(auth, n.Children, a)
 			v.Auth = a
 		}).block(auth),
-		on("auth_hmac", func(d *decoder, n *syntax.Node, v *I) {}).since("2.4.0").status(StatusNotYet),
+		on("auth_hmac", func(d *decoder, n *syntax.Node, v *I) {}).status(StatusNotYet).block(authHMACBlock()),
 		on("virtual_ipaddress", func(d *decoder, n *syntax.Node, v *I) {
 			if d.wantBlock(n) {
 				v.VIPs = append(v.VIPs, vipBlock(n, d)...)
@@ -320,7 +320,7 @@ func vrrpInstanceBlock() *blockSpec {
 				d.markSet(v, n.Keyword)
 			}
 		}),
-		on("owner_ignore_adverts", func(d *decoder, n *syntax.Node, v *I) { v.OwnerIgnoreAdverts = true }).since("2.3.0"),
+		on("owner_ignore_adverts", func(d *decoder, n *syntax.Node, v *I) { v.OwnerIgnoreAdverts = true }),
 		on("skip_check_adv_addr", func(d *decoder, n *syntax.Node, v *I) {
 			if b, ok := d.boolean(n); ok {
 				v.SkipCheckAdvAddr = b
@@ -336,7 +336,7 @@ func vrrpInstanceBlock() *blockSpec {
 			if b, ok := d.boolean(n); ok {
 				v.V3ChecksumAsV2 = b
 			}
-		}).since("2.3.0"),
+		}),
 		on("promote_secondaries", func(d *decoder, n *syntax.Node, v *I) { v.PromoteSecondaries = true }),
 		on("use_vmac", func(d *decoder, n *syntax.Node, v *I) {
 			m := &VMAC{}
@@ -355,8 +355,8 @@ func vrrpInstanceBlock() *blockSpec {
 		on("linkbeat_use_polling", rawInstance),
 		on("kernel_rx_buf_size", rawInstance),
 		on("debug", rawInstance),
-		on("timer_expired_backup", rawInstance).since("2.3.0"),
-		on("thread_timer_expired", rawInstance).alias("timer_expired_backup").since("2.3.0"),
+		on("timer_expired_backup", rawInstance),
+		on("thread_timer_expired", rawInstance).alias("timer_expired_backup"),
 		on("garp_extra_if", rawInstance),
 		on("vmac_garp_intvl", rawInstance).alias("garp_extra_if"),
 		on("smtp_alert", func(d *decoder, n *syntax.Node, v *I) {
@@ -415,6 +415,16 @@ func authBlock() *blockSpec {
 			a.Pass = s
 		}),
 	)
+}
+
+// authHMACBlock lists keepalived 2.4's auth_hmac keywords for the
+// compatibility table; alived does not implement them yet.
+func authHMACBlock() *blockSpec {
+	b := newBlock("vrrp_instance/auth_hmac")
+	for _, name := range []string{"key", "active_key", "time_window", "anti_replay", "mode"} {
+		b.add(on(name, func(*decoder, *syntax.Node, *VRRPInstance) {}).status(StatusNotYet))
+	}
+	return b
 }
 
 func vrrpScriptBlock() *blockSpec {

@@ -45,9 +45,11 @@ type KeywordInfo struct {
 	Status Status
 	// AliasOf names the preferred keyword when this one is a legacy alias.
 	AliasOf string
-	// Since is the keepalived version that introduced the keyword when it
-	// is newer than 2.2.7 (the reference binary rejects it).
-	Since string
+	// NotIn227 is set for keywords that the reference binary (keepalived
+	// 2.2.7 as packaged by Debian 12) reports as unknown: newer keywords
+	// and features Debian does not compile in. alived accepts them, so a
+	// file using them passes `alived -t` but not `keepalived -t`.
+	NotIn227 bool
 	// Owner is the runtime package expected to act on the keyword; later
 	// work sets Status to StatusSupported when it does.
 	Owner string
@@ -84,6 +86,7 @@ func newBlock(path string, kws ...*kwSpec) *blockSpec {
 
 func (b *blockSpec) add(k *kwSpec) {
 	k.info.Block = b.path
+	k.info.NotIn227 = notIn227[b.path+" "+k.info.Name]
 	if _, dup := b.index[k.info.Name]; dup {
 		panic("config: keyword registered twice: " + b.path + "/" + k.info.Name)
 	}
@@ -105,9 +108,6 @@ func on[T any](name string, fn func(d *decoder, n *syntax.Node, t *T)) *kwSpec {
 
 // alias marks k as a legacy spelling of another keyword.
 func (k *kwSpec) alias(of string) *kwSpec { k.info.AliasOf = of; return k }
-
-// since marks a keyword added after keepalived 2.2.7.
-func (k *kwSpec) since(v string) *kwSpec { k.info.Since = v; return k }
 
 // owner records which runtime package will act on the keyword.
 func (k *kwSpec) owner(pkg string) *kwSpec { k.info.Owner = pkg; return k }
@@ -156,4 +156,37 @@ func blockLess(a, b string) bool {
 		return a == ""
 	}
 	return strings.ToLower(a) < strings.ToLower(b)
+}
+
+// notIn227 lists the keywords keepalived 2.2.7 (Debian 12 build) rejects
+// as unknown, found by feeding every keyword of keepalived's current parser
+// tables to `keepalived -t`.
+var notIn227 = map[string]bool{
+	"virtual_server/real_server/HTTP_GET sni_name":          true,
+	"virtual_server/real_server/SSL_GET sni_name":           true,
+	"virtual_server/real_server/HTTP_GET tls_compliant":     true,
+	"virtual_server/real_server/SSL_GET tls_compliant":      true,
+	"virtual_server/real_server/HTTP_GET/url tls_compliant": true,
+	"virtual_server/real_server/SSL_GET/url tls_compliant":  true,
+	"global_defs use_symlink_paths":                         true,
+	"global_defs set_supplementary_groups":                  true,
+	"global_defs v3_checksum_as_v2":                         true,
+	"global_defs vrrp_ipsets":                               true,
+	"global_defs snmp_vs_stats_update_interval":             true,
+	"global_defs snmp_rs_stats_update_interval":             true,
+	"global_defs dbus_no_interface_name":                    true,
+	"global_defs vrrp_delay_after_boot":                     true,
+	"global_defs vrrp_owner_ignore_adverts":                 true,
+	"global_defs json_version":                              true,
+	"global_defs iproute_usr_dir":                           true,
+	"global_defs iproute_etc_dir":                           true,
+	"global_defs state_dump_file":                           true,
+	"global_defs stats_dump_file":                           true,
+	"global_defs json_dump_file":                            true,
+	"vrrp_instance no_virtual_ipaddress":                    true,
+	"vrrp_instance v3_checksum_as_v2":                       true,
+	"vrrp_instance timer_expired_backup":                    true,
+	"vrrp_instance thread_timer_expired":                    true,
+	"vrrp_instance owner_ignore_adverts":                    true,
+	"vrrp_instance auth_hmac":                               true,
 }
