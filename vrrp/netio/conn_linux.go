@@ -48,11 +48,11 @@ func (c Config) ttl() int {
 // Read may be called by one goroutine at a time and WriteTo by any number;
 // Close unblocks a pending Read.
 type Conn struct {
-	pc     net.PacketConn
-	rc     syscall.RawConn
-	cfg    Config
-	group  netip.Addr
-	raw    bool // raw IP socket: IPv4 reads include the IP header
+	pc    net.PacketConn
+	rc    syscall.RawConn
+	cfg   Config
+	group netip.Addr
+	raw   bool // raw IP socket: IPv4 reads include the IP header
 
 	stats struct {
 		received, malformed, truncated, wrongIf atomic.Uint64
