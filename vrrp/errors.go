@@ -52,6 +52,7 @@ var (
 	ErrOwnerIgnore = errors.New("vrrp: address owner ignores adverts")
 	// ErrFamily: the addresses in an advert are not all of one family.
 	ErrFamily = errors.New("vrrp: mixed or wrong address family")
-	// ErrNotRunning: an input arrived for an instance that is not started.
+	// ErrNotRunning: an advert or Stop arrived for an instance that is not
+	// started, already stopped, or in FAULT (which ignores adverts).
 	ErrNotRunning = errors.New("vrrp: instance not running")
 )

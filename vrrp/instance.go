@@ -37,6 +37,7 @@ type Instance struct {
 	reportedTimer   time.Time // last ActSetTimer emitted
 
 	preemptAt      time.Time // preempt_delay expiry; zero: not running
+	wantMaster     bool      // down timer expired but the sync group is not ready
 	ownerConflicts int       // adverts from another priority-255 owner we outrank
 	oldChecksum    bool      // peer speaks the pre-1.3.6 unicast checksum
 
@@ -339,7 +340,7 @@ func (in *Instance) becomeBackup(now, deadline time.Time) {
 	if from == StateMaster {
 		in.releaseMaster()
 	}
-	in.state, in.since = StateBackup, now
+	in.state, in.since, in.wantMaster = StateBackup, now, false
 	in.stepFn, in.timerFn = (*Instance).stepBackup, (*Instance).timerBackup
 	in.stateDeadline = deadline
 	in.preemptAt = time.Time{}
@@ -352,7 +353,7 @@ func (in *Instance) becomeBackup(now, deadline time.Time) {
 // (keepalived's vrrp_state_become_master order).
 func (in *Instance) becomeMaster(now time.Time) {
 	from := in.state
-	in.state, in.since = StateMaster, now
+	in.state, in.since, in.wantMaster = StateMaster, now, false
 	in.stepFn, in.timerFn = (*Instance).stepMaster, (*Instance).timerMaster
 	in.masterAdverInt = in.adverInt
 	in.masterAddr, in.masterPrio = in.cfg.PrimaryAddr, in.effPrio
@@ -393,7 +394,7 @@ func (in *Instance) leave(now time.Time, to State) {
 		in.sendAdvert(0)
 		in.releaseMaster()
 	}
-	in.state, in.since = to, now
+	in.state, in.since, in.wantMaster = to, now, false
 	in.stepFn, in.timerFn = nil, nil
 	in.stateDeadline = time.Time{}
 	in.notify(from, to)
@@ -423,7 +424,17 @@ func (in *Instance) leaveFault(now time.Time) {
 	in.becomeBackup(now, now.Add(d))
 }
 
-func (in *Instance) timerBackup(now time.Time) { in.becomeMaster(now) }
+// timerBackup: the master is gone. A sync-group member only takes over
+// when every other member wants to as well (keepalived prefers backup to
+// thrashing); until then it marks itself willing and re-arms the timer.
+func (in *Instance) timerBackup(now time.Time) {
+	if !in.group.canGoMaster(in) {
+		in.wantMaster = true
+		in.stateDeadline = now.Add(in.masterDown())
+		return
+	}
+	in.becomeMaster(now)
+}
 
 func (in *Instance) timerMaster(now time.Time) {
 	in.sendAdvert(in.effPrio)
@@ -451,6 +462,7 @@ func (in *Instance) stepBackup(now time.Time, a *Advert, src netip.Addr) {
 		}
 	}
 	in.adopt(a, src)
+	in.wantMaster = false
 	in.stateDeadline = now.Add(in.masterDown())
 }
 

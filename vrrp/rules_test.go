@@ -438,14 +438,24 @@ func TestSyncGroupRules(t *testing.T) {
 			}
 		}
 	})
-	t.Run("one member's master takes the others", func(t *testing.T) {
+	t.Run("master only when every member's timer expired, then all together", func(t *testing.T) {
 		a, b := mk("a", 1), mk("b", 2)
 		_, _ = NewSyncGroup("G", a, b)
 		_ = a.Start(t0)
 		_ = b.Start(t0.Add(time.Second)) // b's own timer is later
 		a.Tick(a.NextDeadline())
-		if b.State() != StateMaster {
-			t.Errorf("b stayed %v when a became master", b.State())
+		if a.State() != StateBackup {
+			t.Fatalf("a became %v while b still hears a master", a.State())
+		}
+		// b hears a live master: a must keep waiting.
+		_ = b.StepAdvert(t0.Add(2*time.Second), advertFrom(b, 150), peerSrc)
+		b.Tick(b.NextDeadline().Add(-time.Nanosecond))
+		if a.State() != StateBackup || b.State() != StateBackup {
+			t.Fatalf("states %v %v", a.State(), b.State())
+		}
+		b.Tick(b.NextDeadline())
+		if a.State() != StateMaster || b.State() != StateMaster {
+			t.Errorf("after both timers expired: a %v b %v, want both MASTER", a.State(), b.State())
 		}
 	})
 	t.Run("membership rules", func(t *testing.T) {

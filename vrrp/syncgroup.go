@@ -6,7 +6,9 @@ import (
 )
 
 // SyncGroup is a vrrp_sync_group: its members move together. A member
-// becoming master takes the others to master, a master yielding takes the
+// becomes master only once every member's master-down timer has expired
+// (so one live master keeps the whole group backup), and then takes the
+// others with it; a master yielding takes the
 // other masters to backup, and one member's fault takes every member to
 // FAULT until no member has a fault of its own any more. Group notifies
 // (ActNotify with Group set, priority 0) are emitted by the member whose
@@ -54,6 +56,22 @@ func (g *SyncGroup) faulty() bool {
 		}
 	}
 	return false
+}
+
+// canGoMaster reports whether x may become master: always outside a group
+// or when the group already is master, otherwise only when every other
+// member's down timer has expired too (keepalived's
+// vrrp_sync_can_goto_master).
+func (g *SyncGroup) canGoMaster(x *Instance) bool {
+	if g == nil || g.state == StateMaster {
+		return true
+	}
+	for _, m := range g.members {
+		if m != x && m.state != StateMaster && !m.wantMaster {
+			return false
+		}
+	}
+	return true
 }
 
 // follow makes the other members follow x's transition from prev.
