@@ -252,6 +252,23 @@ func TestNetnsAdvertIPv4UnicastTTL(t *testing.T) {
 	if m != want {
 		t.Errorf("meta %+v, want %+v", m, want)
 	}
+
+	// The raw-socket path allocates nothing per packet either.
+	buf := make([]byte, 1500)
+	if err := rx.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(50, func() {
+		if _, err := tx.WriteTo(adv, labB4); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := rx.Read(buf); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("raw WriteTo+Read allocate %.1f times per packet, want 0", allocs)
+	}
 }
 
 func TestNetnsAdvertIPv6Multicast(t *testing.T) {
