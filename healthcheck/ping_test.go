@@ -1,6 +1,7 @@
 package healthcheck
 
 import (
+	"net"
 	"net/netip"
 	"testing"
 	"time"
@@ -40,4 +41,17 @@ func TestPingBadInput(t *testing.T) {
 	if _, err := NewPing(PingOptions{Conn: Conn{Addr: netip.MustParseAddrPort("127.0.0.1:0"), FWMark: 1}}); err == nil {
 		t.Error("fwmark accepted although unsupported")
 	}
+}
+
+func TestPingLoopbackIPv6(t *testing.T) {
+	if _, err := net.Listen("tcp", "[::1]:0"); err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	}
+	requireICMP(t, true)
+	c, err := NewPing(PingOptions{Conn: Conn{Addr: netip.MustParseAddrPort("[::1]:0")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := checkWithin(t, c, time.Second)
+	mustPass(t, r)
 }

@@ -112,15 +112,18 @@ type job struct {
 	due   time.Time
 	index int // position in the heap; -1 while running or queued for a slot
 	runs  int
+	// failures and lastDur feed snapshots (metrics).
+	failures int
+	lastDur  time.Duration
 	// dropped is set when the check was removed (Remove, or Update without
 	// it); a result still in flight is then ignored.
 	dropped bool
 }
 
 type probeDone struct {
-	j   *job
-	r   Result
-	end time.Time
+	j          *job
+	r          Result
+	start, end time.Time
 }
 
 // NewScheduler returns an idle scheduler; call Run to start checking.
@@ -322,8 +325,11 @@ type CheckStatus struct {
 	Name      string
 	Kind      Kind
 	Up        bool
-	LastError string
-	Runs      int
+	LastError string // of the last probe; empty if it passed
+	Runs      int    // probes completed
+	Failures  int    // probes failed
+	// LastDuration is how long the last probe took (for metrics).
+	LastDuration time.Duration
 }
 
 // ServerStatus is one real server's view in a snapshot.
@@ -343,7 +349,8 @@ func (s *Scheduler) Snapshot() []ServerStatus {
 	for _, srv := range s.servers {
 		st := ServerStatus{VirtualServer: srv.key.vs, RealServer: srv.key.rs, State: srv.state}
 		for _, j := range srv.jobs {
-			cs := CheckStatus{Name: j.spec.Name, Kind: j.spec.Checker.Kind(), Up: j.tr.up, Runs: j.runs}
+			cs := CheckStatus{Name: j.spec.Name, Kind: j.spec.Checker.Kind(), Up: j.tr.up, Runs: j.runs,
+				Failures: j.failures, LastDuration: j.lastDur}
 			if j.tr.lastErr != nil {
 				cs.LastError = j.tr.lastErr.Error()
 			}
@@ -370,10 +377,11 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		inflight++
 		spec := j.spec
 		go func() {
+			begin := time.Now()
 			r := runProbe(ctx, spec)
 			// The loop drains results until inflight is 0, so this send
 			// always completes: no probe goroutine outlives Run.
-			results <- probeDone{j: j, r: r, end: time.Now()}
+			results <- probeDone{j: j, r: r, start: begin, end: time.Now()}
 		}()
 	}
 
@@ -460,6 +468,10 @@ func (s *Scheduler) finish(d probeDone) {
 		return
 	}
 	j.runs++
+	j.lastDur = d.end.Sub(d.start)
+	if d.r.Err != nil {
+		j.failures++
+	}
 	delay := j.tr.step(j.spec.Timing, d.r, srv.base)
 	j.due = d.end.Add(delay)
 	heap.Push(&s.queue, j)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,4 +118,40 @@ func TestConnValidation(t *testing.T) {
 	if err == nil {
 		t.Error("mixed families accepted")
 	}
+}
+
+// TestTCPCheckBindIfAndFWMark: as root the options are applied (SO_MARK
+// needs CAP_NET_ADMIN) and a check bound to lo reaches a loopback server;
+// a missing interface is a clear error either way.
+func TestTCPCheckBindIfAndFWMark(t *testing.T) {
+	l := listen(t)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	ap := addrOf(t, l.Addr())
+	c, err := NewTCP(TCPOptions{Conn: Conn{Addr: ap, BindIf: "alived-none0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := checkWithin(t, c, time.Second)
+	mustFail(t, r, "missing bind_if")
+	if !strings.Contains(r.Err.Error(), "bind_if alived-none0") {
+		t.Errorf("error %q does not name bind_if", r.Err)
+	}
+	c, _ = NewTCP(TCPOptions{Conn: Conn{Addr: ap, BindIf: "lo", FWMark: 0x2a}})
+	r, _ = checkWithin(t, c, time.Second)
+	if os.Geteuid() != 0 {
+		mustFail(t, r, "fwmark without CAP_NET_ADMIN")
+		if !strings.Contains(r.Err.Error(), "fwmark 42") {
+			t.Errorf("error %q does not name fwmark", r.Err)
+		}
+		return
+	}
+	mustPass(t, r)
 }
