@@ -230,7 +230,9 @@ func nlRoute(r Route) (*netlink.Route, error) {
 	return nr, nil
 }
 
-// AddRoute installs r; an identical existing route is success.
+// AddRoute installs r; an existing route with the same key (destination,
+// table, TOS, metric) is success and is left as it is, so a route someone
+// else installed is never overwritten.
 func (m *AddrManager) AddRoute(r Route) error {
 	nr, err := nlRoute(r)
 	if err != nil {
@@ -286,7 +288,7 @@ func nlRule(r Rule) *netlink.Rule {
 	return nr
 }
 
-// AddRule installs r; an identical existing rule is success.
+// AddRule installs r; an identical existing rule (EEXIST) is success.
 func (m *AddrManager) AddRule(r Rule) error {
 	if err := m.h.RuleAdd(nlRule(r)); err != nil && !errors.Is(err, unix.EEXIST) {
 		return fmt.Errorf("netio: adding rule (priority %d, table %d): %w", r.Priority, r.Table, err)

@@ -28,6 +28,20 @@ vrrp_instance V4 {
         10.88.0.200/32
     }
 }
+vrrp_instance V4U {
+    state MASTER
+    interface va
+    virtual_router_id 63
+    priority 150
+    advert_int 1
+    unicast_src_ip 10.88.0.1
+    unicast_peer {
+        10.88.0.2
+    }
+    virtual_ipaddress {
+        10.88.0.201/32
+    }
+}
 vrrp_instance V6 {
     version 3
     state MASTER
@@ -83,8 +97,28 @@ func startKeepalived(t *testing.T, ns string) {
 	})
 }
 
+// readVRID reads from c until an advert for vrid arrives (a socket also
+// sees keepalived's other instances).
+func readVRID(t *testing.T, c *Conn, vrid byte) ([]byte, Meta) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	if err := c.SetReadDeadline(deadline); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1500)
+	for {
+		p, m, err := c.Read(buf)
+		if err != nil {
+			t.Fatalf("waiting for VRID %d: %v", vrid, err)
+		}
+		if len(p) > 1 && p[1] == vrid {
+			return p, m
+		}
+	}
+}
+
 // A real keepalived 2.2.7 master in A: its IPv4 (VRRPv2) and IPv6 (VRRPv3)
-// adverts arrive at our Conns in B with the metadata the receive checks
+// adverts, multicast and unicast, arrive at our Conns in B with the metadata the receive checks
 // need, decode with package vrrp and carry checksums that verify against
 // that metadata. Then an advert of ours with a higher priority makes
 // keepalived step down and remove its VIP, which shows keepalived accepts
@@ -93,6 +127,7 @@ func TestNetnsKeepalivedInterop(t *testing.T) {
 	l := newLab(t)
 	rx4 := listenIn(t, l.nsB, Config{Ifindex: l.ifB, Source: labB4})
 	rx6 := listenIn(t, l.nsB, Config{Ifindex: l.ifB, IPv6: true})
+	rxU := listenIn(t, l.nsB, Config{Ifindex: l.ifB, Unicast: true})
 	mon, err := NewMonitor(MonitorOptions{Namespace: &l.nsA})
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +137,7 @@ func TestNetnsKeepalivedInterop(t *testing.T) {
 
 	// keepalived with state MASTER and priority 150 waits about one advert
 	// interval before its first advert.
-	p, m := readWithin(t, rx4, 15*time.Second)
+	p, m := readVRID(t, rx4, 61)
 	var adv vrrp.Advert
 	if err := adv.Decode(p, false); err != nil {
 		t.Fatalf("decoding keepalived's IPv4 advert %x: %v", p, err)
@@ -117,7 +152,7 @@ func TestNetnsKeepalivedInterop(t *testing.T) {
 		t.Errorf("IPv4 advert checksum does not verify: %x", p)
 	}
 
-	p, m = readWithin(t, rx6, 15*time.Second)
+	p, m = readVRID(t, rx6, 62)
 	if err := adv.Decode(p, true); err != nil {
 		t.Fatalf("decoding keepalived's IPv6 advert %x: %v", p, err)
 	}
@@ -129,6 +164,19 @@ func TestNetnsKeepalivedInterop(t *testing.T) {
 	}
 	if !vrrp.VerifyChecksum(p, 3, m.Src, m.Dst, false) {
 		t.Errorf("IPv6 advert checksum does not verify: %x", p)
+	}
+
+	// The unicast instance reaches the unicast-only socket, addressed to
+	// B, with keepalived's default unicast_ttl of 255.
+	p, m = readVRID(t, rxU, 63)
+	if err := adv.Decode(p, false); err != nil {
+		t.Fatalf("decoding keepalived's unicast advert %x: %v", p, err)
+	}
+	if want := (Meta{Src: labA4, Dst: labB4, TTL: 255, Ifindex: l.ifB}); m != want {
+		t.Errorf("unicast meta %+v, want %+v", m, want)
+	}
+	if !vrrp.VerifyChecksum(p, 2, m.Src, m.Dst, false) {
+		t.Errorf("unicast advert checksum does not verify: %x", p)
 	}
 
 	// keepalived adds the VIP right after its first advert as master.
