@@ -251,18 +251,18 @@ func stableHolder(t *testing.T, d time.Duration, vip string, node *netlab.Node, 
 
 // instConf is one vrrp_instance for the tests' configurations.
 type instConf struct {
-	Name      string
-	State     string
-	Iface     string
-	VRID      int
-	Priority  int
-	Version   int
-	AdvertInt string
-	VIPs      []string
-	Unicast   []string // peers; unicast when non-empty
+	Name       string
+	State      string
+	Iface      string
+	VRID       int
+	Priority   int
+	Version    int
+	AdvertInt  string
+	VIPs       []string
+	Unicast    []string // peers; unicast when non-empty
 	UnicastSrc string
-	Auth      string // PASS password; empty: none
-	Extra     string // raw lines inside the block
+	Auth       string // PASS password; empty: none
+	Extra      string // raw lines inside the block
 }
 
 // render writes the vrrp_instance block.
