@@ -117,12 +117,12 @@ func readVRID(t *testing.T, c *Conn, vrid byte) ([]byte, Meta) {
 	}
 }
 
-// A real keepalived 2.2.7 master in A: its IPv4 (VRRPv2) and IPv6 (VRRPv3)
-// adverts, multicast and unicast, arrive at our Conns in B with the metadata the receive checks
-// need, decode with package vrrp and carry checksums that verify against
-// that metadata. Then an advert of ours with a higher priority makes
-// keepalived step down and remove its VIP, which shows keepalived accepts
-// what Conn sends.
+// A real keepalived 2.2.7 master in A: its adverts (VRRPv2 over IPv4
+// multicast and unicast, VRRPv3 over IPv6) arrive at our Conns in B with the
+// metadata the receive checks need, decode with package vrrp and carry
+// checksums that verify against that metadata. Then an advert of ours with a
+// higher priority makes keepalived step down and remove its VIP, which shows
+// keepalived accepts what Conn sends.
 func TestNetnsKeepalivedInterop(t *testing.T) {
 	l := newLab(t)
 	rx4 := listenIn(t, l.nsB, Config{Ifindex: l.ifB, Source: labB4})
