@@ -1,0 +1,258 @@
+package lvs
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/alived/alived/config"
+	"github.com/alived/alived/healthcheck"
+	"github.com/alived/alived/notify"
+)
+
+// checks maps the checker blocks of real server r onto healthcheck specs.
+// The config layer has already applied keepalived's inheritance
+// (virtual_server → real_server → checker) and the per-kind defaults; what
+// is left here is the translation into option structs. A checker that
+// healthcheck refuses becomes a warning at its file:line and is left out,
+// as keepalived drops a checker it cannot parse.
+func (p *Plan) checks(cfg *config.Config, v *config.VirtualServer, r *config.RealServer) []healthcheck.CheckSpec {
+	var out []healthcheck.CheckSpec
+	count := map[config.CheckerKind]int{}
+	for _, ch := range r.Checkers {
+		count[ch.Kind]++
+		// Names count per kind so that adding a checker of another kind
+		// on reload does not rename (and reset) the existing ones.
+		name := fmt.Sprintf("%s#%d", ch.Kind, count[ch.Kind])
+		where := fmt.Sprintf("virtual server %s real server [%s]:%d %s", v.ServiceString(), r.Addr, r.Port, ch.Kind)
+		if ch.Kind == config.CheckSMTP && ch.SMTP != nil && len(ch.SMTP.Hosts) > 0 {
+			// Each deprecated host{} block is a checker of its own in
+			// keepalived 2.x.
+			for i, h := range ch.SMTP.Hosts {
+				hc := *h
+				hc.Kind, hc.SMTP = config.CheckSMTP, &config.SMTPCheck{HeloName: ch.SMTP.HeloName}
+				if spec, ok := p.check(cfg, &hc, fmt.Sprintf("%s/host%d", name, i+1), where); ok {
+					out = append(out, spec)
+				}
+			}
+			continue
+		}
+		if spec, ok := p.check(cfg, ch, name, where); ok {
+			out = append(out, spec)
+		}
+	}
+	return out
+}
+
+// check builds one spec; false means it was dropped with a warning.
+func (p *Plan) check(cfg *config.Config, ch *config.Checker, name, where string) (healthcheck.CheckSpec, bool) {
+	kind := healthcheck.Kind(ch.Kind)
+	timeout := ch.ConnectTimeout
+	if ch.Kind == config.CheckMisc && ch.Misc != nil {
+		timeout = ch.Misc.Timeout
+	}
+	timing, err := healthcheck.ResolveTiming(kind, healthcheck.TimingOverride{
+		DelayLoop:        &ch.DelayLoop,
+		ConnectTimeout:   &timeout,
+		Retry:            &ch.Retry,
+		DelayBeforeRetry: &ch.DelayBeforeRetry,
+		Warmup:           &ch.Warmup,
+		Alpha:            &ch.Alpha,
+	})
+	if err == nil {
+		err = timing.Validate()
+	}
+	if err != nil {
+		p.warnf(ch.Pos, "%s: %v - checker ignored", where, err)
+		return healthcheck.CheckSpec{}, false
+	}
+	c, err := newChecker(cfg, ch)
+	if err != nil {
+		p.warnf(ch.Pos, "%s: %v - checker ignored", where, err)
+		return healthcheck.CheckSpec{}, false
+	}
+	return healthcheck.CheckSpec{Name: name, Checker: timed(c), Timing: timing}, true
+}
+
+// conn fills keepalived's connection options; port is the default when
+// neither connect_port nor the real server gave one.
+func conn(ch *config.Checker, port uint16) healthcheck.Conn {
+	p := ch.ConnectPort
+	if p == 0 {
+		p = port
+	}
+	return healthcheck.Conn{
+		Addr:     netip.AddrPortFrom(ch.ConnectIP, p),
+		BindTo:   ch.BindTo,
+		BindPort: ch.BindPort,
+		BindIf:   ch.BindIf,
+		FWMark:   ch.FWMark,
+	}
+}
+
+func newChecker(cfg *config.Config, ch *config.Checker) (healthcheck.Checker, error) {
+	switch ch.Kind {
+	case config.CheckTCP:
+		return healthcheck.NewTCP(healthcheck.TCPOptions{Conn: conn(ch, 0)})
+	case config.CheckHTTP, config.CheckSSL:
+		return newHTTP(cfg, ch)
+	case config.CheckSMTP:
+		o := healthcheck.SMTPOptions{Conn: conn(ch, 25)}
+		if ch.SMTP != nil {
+			o.HeloName = ch.SMTP.HeloName
+		}
+		return healthcheck.NewSMTP(o)
+	case config.CheckDNS:
+		o := healthcheck.DNSOptions{Conn: conn(ch, 53)}
+		if ch.DNS != nil {
+			o.Type, o.Name = ch.DNS.Type, ch.DNS.Name
+		}
+		return healthcheck.NewDNS(o)
+	case config.CheckUDP:
+		o := healthcheck.UDPOptions{Conn: conn(ch, 0), MaxReplyLength: healthcheck.DefaultMaxReplyLength}
+		if u := ch.UDP; u != nil {
+			o.Payload, o.RequireReply = u.Payload, u.RequireReply
+			o.ReplyPattern = healthcheck.HexPattern{Value: u.ReplyPattern, Mask: u.ReplyMask}
+			o.MinReplyLength, o.MaxReplyLength = u.MinReplyLength, u.MaxReplyLength
+		}
+		return healthcheck.NewUDP(o)
+	case config.CheckPing:
+		return healthcheck.NewPing(healthcheck.PingOptions{Conn: conn(ch, 0)})
+	case config.CheckMisc:
+		if ch.Misc == nil || ch.Misc.Path == nil {
+			return nil, fmt.Errorf("no misc_path")
+		}
+		user, group := ch.Misc.Path.User, ch.Misc.Path.Group
+		if user == "" {
+			user, group = cfg.Global.ScriptUser, cfg.Global.ScriptGroup
+			if user == "" {
+				user = notify.DefaultScriptUser()
+			}
+		}
+		return healthcheck.NewMisc(healthcheck.MiscOptions{
+			Path: ch.Misc.Path.Cmd, Dynamic: ch.Misc.Dynamic, User: user, Group: group,
+			ScriptSecurity: cfg.Global.EnableScriptSecurity,
+		})
+	case config.CheckFile:
+		if ch.File == nil {
+			return nil, fmt.Errorf("no track_file")
+		}
+		path := ""
+		for _, f := range cfg.TrackFiles {
+			if f.Name == ch.File.TrackFile {
+				path = f.File
+			}
+		}
+		if path == "" {
+			return nil, fmt.Errorf("track_file %q not found", ch.File.TrackFile)
+		}
+		return healthcheck.NewFile(healthcheck.FileOptions{Path: path, Weight: ch.File.Weight, Reverse: ch.File.Reverse})
+	case config.CheckBFD:
+		return nil, fmt.Errorf("BFD_CHECK is not supported by alived yet")
+	}
+	return nil, fmt.Errorf("unknown checker %q", ch.Kind)
+}
+
+func newHTTP(cfg *config.Config, ch *config.Checker) (healthcheck.Checker, error) {
+	o := healthcheck.HTTPOptions{Conn: conn(ch, 0), TLS: ch.Kind == config.CheckSSL}
+	if h := ch.HTTP; h != nil {
+		o.Protocol, o.VirtualHost, o.EnableSNI, o.SNIName = h.Protocol, h.VirtualHost, h.EnableSNI, h.SNIName
+		for _, u := range h.URLs {
+			url := healthcheck.URL{
+				Path: u.Path, Digest: u.Digest, VirtualHost: u.VirtualHost,
+				Regex: u.Regex, RegexNoMatch: u.RegexNoMatch, RegexOptions: u.RegexOptions,
+				RegexMinOffset: u.RegexMinOffset, RegexMaxOffset: u.RegexMaxOffset,
+			}
+			for _, r := range u.StatusCodes {
+				url.StatusCodes = append(url.StatusCodes, healthcheck.StatusRange{Lo: r.Min, Hi: r.Max})
+			}
+			o.URLs = append(o.URLs, url)
+		}
+	}
+	if s := cfg.SSL; s != nil {
+		o.SSL = healthcheck.SSLOptions{CA: s.CA, Certificate: s.Certificate, Key: s.Key, Password: s.Password}
+	}
+	return healthcheck.NewHTTP(o)
+}
+
+// probeStats is what the last probe of one check took and returned; the
+// scheduler's snapshot has no durations, so each checker is wrapped to
+// measure them.
+type probeStats struct {
+	mu       sync.Mutex
+	duration time.Duration
+	err      string
+	at       time.Time
+}
+
+func (s *probeStats) record(start time.Time, r healthcheck.Result) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.at = time.Now()
+	s.duration = s.at.Sub(start)
+	s.err = ""
+	if r.Err != nil {
+		s.err = r.Err.Error()
+	}
+}
+
+func (s *probeStats) get() (time.Duration, string, time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.duration, s.err, s.at
+}
+
+// timedChecker measures every probe of the checker it wraps.
+type timedChecker struct {
+	healthcheck.Checker
+	stats *probeStats
+}
+
+// timedBudgetChecker keeps healthcheck.Budgeter visible through the
+// wrapper (HTTP_GET with several urls gets a deadline per url).
+type timedBudgetChecker struct {
+	*timedChecker
+	b healthcheck.Budgeter
+}
+
+func (t *timedBudgetChecker) Budget(d time.Duration) time.Duration { return t.b.Budget(d) }
+
+func timed(c healthcheck.Checker) healthcheck.Checker {
+	t := &timedChecker{Checker: c, stats: &probeStats{}}
+	if b, ok := c.(healthcheck.Budgeter); ok {
+		return &timedBudgetChecker{timedChecker: t, b: b}
+	}
+	return t
+}
+
+// Check runs the wrapped probe and records its duration and outcome.
+func (t *timedChecker) Check(ctx context.Context) healthcheck.Result {
+	start := time.Now()
+	r := t.Checker.Check(ctx)
+	t.stats.record(start, r)
+	return r
+}
+
+// statsOf returns the probe statistics of a wrapped checker.
+func statsOf(c healthcheck.Checker) *probeStats {
+	switch t := c.(type) {
+	case *timedChecker:
+		return t.stats
+	case *timedBudgetChecker:
+		return t.stats
+	}
+	return nil
+}
+
+// setStats makes a wrapped checker record into s (a reload keeps the
+// statistics of checks it keeps).
+func setStats(c healthcheck.Checker, s *probeStats) {
+	switch t := c.(type) {
+	case *timedChecker:
+		t.stats = s
+	case *timedBudgetChecker:
+		t.stats = s
+	}
+}

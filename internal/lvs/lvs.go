@@ -1,0 +1,510 @@
+package lvs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alived/alived/config"
+	"github.com/alived/alived/healthcheck"
+	"github.com/alived/alived/ipvs"
+	"github.com/alived/alived/notify"
+)
+
+// Options configure a Subsystem.
+type Options struct {
+	// Post hands a function to the owning event loop, which runs it on
+	// the loop goroutine (the daemon's post). The scheduler's transitions
+	// reach the Subsystem this way. Required.
+	Post func(func(now time.Time))
+	// Client is the kernel's IPVS table; nil dials netlink at Start.
+	Client ipvs.Client
+	// Notifier performs notifications. The daemon should pass the one it
+	// shares with the VRRP side, so notify_fifo has one writer; nil builds
+	// one from global_defs (notify_fifo, lvs_notify_fifo, SMTP) at Start
+	// and closes it at Stop.
+	Notifier *notify.Notifier
+	// KeepIPVS leaves the IPVS table in place at Stop (keepalived's -I,
+	// --dont-release-ipvs).
+	KeepIPVS bool
+	// RepairInterval, if positive, compares the kernel with the desired
+	// table that often and undoes changes made behind alived's back.
+	RepairInterval time.Duration
+	// RetryInterval is how long after a failed kernel update the update
+	// is tried again (default 1s).
+	RetryInterval time.Duration
+	// MaxConcurrent bounds probes in flight (healthcheck's default if 0).
+	MaxConcurrent int
+	// Rand draws warmup delays; nil seeds one randomly.
+	Rand *rand.Rand
+	// Logger; nil discards.
+	Logger *slog.Logger
+}
+
+// rsID identifies a real server of a virtual server across the
+// scheduler, the pool and the plan.
+type rsID struct{ vs, rs string }
+
+// checkID identifies one check of a real server.
+type checkID struct {
+	rsID
+	check string
+}
+
+// rsLive is what the Subsystem knows of a real server's health.
+type rsLive struct {
+	state  healthcheck.State
+	reason string
+}
+
+// Subsystem is the LVS side of the daemon: checkers → pool → reconciler
+// → notifications. Its methods (those of the daemon's Component
+// interface) must all be called from the loop goroutine; the goroutines it
+// starts (the scheduler, optional drift repair) are stopped by Stop.
+type Subsystem struct {
+	opt Options
+	log *slog.Logger
+
+	plan     *Plan
+	global   config.GlobalDefs
+	pool     *ipvs.Pool
+	rec      *ipvs.Reconciler
+	sched    *healthcheck.Scheduler
+	notifier *notify.Notifier
+	// ownNotifier and closeClient release what Start created itself.
+	ownNotifier bool
+	closeClient func() error
+
+	live    map[rsID]rsLive
+	stats   map[checkID]*probeStats
+	retired map[rsID]retiredRS
+
+	cancel context.CancelFunc
+	done   sync.WaitGroup
+
+	// The scheduler's goroutine queues transitions here and posts one
+	// drain at a time to the loop.
+	mu       sync.Mutex
+	queue    []healthcheck.Transition
+	posted   bool
+	draining bool // Stop drains itself; no more posts
+
+	retryAt    time.Time
+	lastErr    string
+	lastErrAt  time.Time
+	transCount uint64
+	started    bool
+	stopping   bool
+	stopped    bool
+}
+
+// retiredRS keeps what a removed real server needs for the notification
+// its omega down transition still brings.
+type retiredRS struct {
+	vs *VirtualServerPlan
+	rs *RealServerPlan
+}
+
+// New returns an idle Subsystem; Start brings it up.
+func New(opt Options) (*Subsystem, error) {
+	if opt.Post == nil {
+		return nil, errors.New("lvs: Options.Post is required")
+	}
+	if opt.RetryInterval <= 0 {
+		opt.RetryInterval = time.Second
+	}
+	log := opt.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Subsystem{opt: opt, log: log}, nil
+}
+
+// Name identifies the component in the daemon's logs and snapshots.
+func (s *Subsystem) Name() string { return "lvs" }
+
+// Check reports why cfg cannot be applied. Problems inside virtual
+// servers are warnings (the parts are dropped, as keepalived does), so
+// only a configuration that cannot be read at all is refused.
+func (s *Subsystem) Check(cfg *config.Config) error {
+	if cfg == nil {
+		return errors.New("lvs: no configuration")
+	}
+	return nil
+}
+
+// Start builds the desired table and the checks from cfg, adopts the
+// kernel's table, and starts checking. Real servers start up unless one
+// of their checks is in alpha mode, as in keepalived.
+func (s *Subsystem) Start(now time.Time, cfg *config.Config) error {
+	if s.started {
+		return errors.New("lvs: already started")
+	}
+	plan := BuildPlan(cfg)
+	s.logDiagnostics(plan)
+	client := s.opt.Client
+	if client == nil {
+		n, err := ipvs.Dial()
+		if err != nil {
+			return fmt.Errorf("lvs: opening IPVS: %w", err)
+		}
+		client, s.closeClient = n, n.Close
+	}
+	s.rec = ipvs.NewReconciler(client, ipvs.Options{
+		Logger: s.log, Flush: cfg.Global.LVSFlush,
+		Timeouts: ipvs.Timeouts{
+			TCP:    uint32(cfg.Global.LVSTimeouts.TCP.Seconds()),
+			TCPFin: uint32(cfg.Global.LVSTimeouts.TCPFin.Seconds()),
+			UDP:    uint32(cfg.Global.LVSTimeouts.UDP.Seconds()),
+		},
+	})
+	sched, err := healthcheck.NewScheduler(healthcheck.Options{
+		MaxConcurrent: s.opt.MaxConcurrent, OnTransition: s.enqueue, Rand: s.opt.Rand,
+	})
+	if err != nil {
+		s.release()
+		return fmt.Errorf("lvs: %w", err)
+	}
+	s.sched = sched
+	s.pool = ipvs.NewPool()
+	s.live = map[rsID]rsLive{}
+	s.stats = map[checkID]*probeStats{}
+	s.retired = map[rsID]retiredRS{}
+	s.global = cfg.Global
+	s.register(plan, nil)
+	s.pool.SetConfig(plan.PoolConfig())
+	s.applyDynamicWeights(plan)
+	s.plan = plan
+	if _, err := s.rec.Start(s.pool.Desired()); err != nil {
+		s.release()
+		return fmt.Errorf("lvs: adopting the IPVS table: %w", err)
+	}
+	if s.opt.Notifier != nil {
+		s.notifier = s.opt.Notifier
+	} else {
+		n, errs := newNotifier(cfg, newScriptFilter(cfg), s.log)
+		for _, err := range errs {
+			s.log.Error("lvs: notify fifo", "err", err)
+		}
+		s.notifier, s.ownNotifier = n, true
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.done.Add(1)
+	go func() {
+		defer s.done.Done()
+		if err := s.sched.Run(ctx); err != nil {
+			s.log.Error("lvs: health-check scheduler stopped", "err", err)
+		}
+	}()
+	if s.opt.RepairInterval > 0 {
+		s.done.Add(1)
+		go func() {
+			defer s.done.Done()
+			_ = s.rec.Run(ctx, s.opt.RepairInterval)
+		}()
+	}
+	s.started = true
+	s.log.Info("lvs: started", "virtual_servers", len(plan.VirtualServers))
+	return nil
+}
+
+// release undoes a Start that failed half way.
+func (s *Subsystem) release() {
+	if s.closeClient != nil {
+		_ = s.closeClient()
+		s.closeClient = nil
+	}
+}
+
+func (s *Subsystem) logDiagnostics(p *Plan) {
+	for _, d := range p.Diagnostics {
+		s.log.Warn("lvs: config", "diag", config.Format(d))
+	}
+}
+
+// register hands every real server of plan to the scheduler (Update adds
+// new ones and keeps the state of unchanged checks) and marks real
+// servers that start down (alpha) for the pool. old is the previous plan
+// on reload.
+func (s *Subsystem) register(plan *Plan, old *Plan) {
+	for _, vp := range plan.VirtualServers {
+		var oldVS *VirtualServerPlan
+		if old != nil {
+			oldVS = old.Lookup(vp.Name)
+		}
+		for i, rp := range vp.Reals {
+			id := rsID{vp.Name, rp.Key}
+			for _, c := range rp.Health.Checks {
+				cid := checkID{id, c.Name}
+				if st, ok := s.stats[cid]; ok {
+					setStats(c.Checker, st)
+				} else if st := statsOf(c.Checker); st != nil {
+					s.stats[cid] = st
+				}
+			}
+			known := oldVS != nil && oldVS.Real(rp.Key) != nil
+			st, err := s.sched.Update(rp.Health)
+			if err != nil {
+				s.log.Warn("lvs: real server checks refused - checking nothing", "vs", vp.Name, "rs", rp.Key, "err", err)
+				bare := rp.Health
+				bare.Checks = nil
+				st, _ = s.sched.Update(bare)
+			}
+			if !known {
+				s.live[id] = rsLive{state: st}
+				// A new server starts as its checks say (down with alpha).
+				vp.Pool.Reals[i].Alpha = !st.Up
+			}
+		}
+	}
+}
+
+// applyDynamicWeights gives the pool the weights of real servers whose
+// state already differs from the configured weight.
+func (s *Subsystem) applyDynamicWeights(p *Plan) {
+	for _, vp := range p.VirtualServers {
+		for _, rp := range vp.Reals {
+			if l, ok := s.live[rsID{vp.Name, rp.Key}]; ok && l.state.Weight != rp.Weight {
+				s.pool.SetWeight(vp.Name, rp.Dest, clampU32(l.state.Weight))
+			}
+		}
+	}
+}
+
+// enqueue is the scheduler's OnTransition: it runs on the scheduler's
+// goroutine and hands the transition to the loop.
+func (s *Subsystem) enqueue(t healthcheck.Transition) {
+	s.mu.Lock()
+	s.queue = append(s.queue, t)
+	post := !s.posted && !s.draining
+	if post {
+		s.posted = true
+	}
+	s.mu.Unlock()
+	if post {
+		s.opt.Post(s.drain)
+	}
+}
+
+// drain applies queued transitions; it runs on the loop.
+func (s *Subsystem) drain(time.Time) {
+	s.mu.Lock()
+	q := s.queue
+	s.queue, s.posted = nil, false
+	s.mu.Unlock()
+	for _, t := range q {
+		s.apply(t)
+	}
+}
+
+// apply is the per-transition step: real-server health → pool (quorum
+// with hysteresis) → kernel → notifications.
+func (s *Subsystem) apply(t healthcheck.Transition) {
+	if s.stopped || !s.started {
+		return
+	}
+	s.transCount++
+	id := rsID{t.VirtualServer, t.RealServer}
+	vp := s.plan.Lookup(t.VirtualServer)
+	var rp *RealServerPlan
+	if vp != nil {
+		rp = vp.Real(t.RealServer)
+	}
+	if rp == nil {
+		// Removed by a reload: only its omega notification is left.
+		if r, ok := s.retired[id]; ok && t.Down() {
+			delete(s.retired, id)
+			s.notifyReal(r.vs, r.rs, t)
+		}
+		return
+	}
+	s.live[id] = rsLive{state: t.To, reason: t.Reason}
+	var changes []ipvs.QuorumChange
+	if t.From.Up != t.To.Up {
+		changes = append(changes, s.pool.SetUp(vp.Name, rp.Dest, t.To.Up)...)
+	}
+	if t.From.Weight != t.To.Weight {
+		changes = append(changes, s.pool.SetWeight(vp.Name, rp.Dest, clampU32(t.To.Weight))...)
+	}
+	s.log.Info("lvs: real server changed", "vs", vp.Name, "rs", rp.Key, "up", t.To.Up, "weight", t.To.Weight, "reason", t.Reason)
+	if !s.stopping {
+		s.reconcile(time.Now())
+	}
+	if t.From.Up != t.To.Up {
+		s.notifyReal(vp, rp, t)
+	}
+	s.notifyQuorum(changes)
+}
+
+// reconcile pushes the pool's desired table to the kernel; a failure is
+// retried from Tick.
+func (s *Subsystem) reconcile(now time.Time) {
+	if _, err := s.rec.Update(s.pool.Desired()); err != nil {
+		s.lastErr, s.lastErrAt = err.Error(), now
+		s.retryAt = now.Add(s.opt.RetryInterval)
+		s.log.Error("lvs: updating IPVS failed - will retry", "err", err)
+		return
+	}
+	s.retryAt = time.Time{}
+}
+
+func (s *Subsystem) notifyReal(vp *VirtualServerPlan, rp *RealServerPlan, t healthcheck.Transition) {
+	up := t.To.Up
+	body := checkBody(t.Kind, up, t.Reason)
+	if s.stopping {
+		body = notify.ShutdownBody
+	}
+	e := notify.RealServerEvent(vp.Notify, rp.Notify, up, body)
+	s.notifier.Notify(e, rp.Scripts.Commands(e), rp.SMTPAlert)
+}
+
+func (s *Subsystem) notifyQuorum(changes []ipvs.QuorumChange) {
+	for _, c := range changes {
+		vp := s.plan.Lookup(c.VirtualServer)
+		if vp == nil {
+			continue
+		}
+		s.quorumEvent(vp, c.Up)
+	}
+}
+
+func (s *Subsystem) quorumEvent(vp *VirtualServerPlan, up bool) {
+	q, h := uint(max(vp.Pool.Quorum, 1)), uint(vp.Pool.Hysteresis)
+	threshold := int64(q) + int64(h)
+	if !up {
+		threshold = int64(q) - int64(h)
+	}
+	body := notify.QuorumBody(up, false, q, h, threshold, s.weightSum(vp))
+	if s.stopping {
+		body = notify.ShutdownBody
+	}
+	s.log.Info("lvs: quorum changed", "vs", vp.Name, "up", up)
+	e := notify.QuorumEvent(vp.Notify, up, body)
+	s.notifier.Notify(e, vp.Quorum.Commands(e), vp.SMTPAlert)
+}
+
+// weightSum is the live weight of a virtual server's pool, as quorum
+// sees it.
+func (s *Subsystem) weightSum(vp *VirtualServerPlan) int64 {
+	var sum int64
+	for _, rp := range vp.Reals {
+		if l := s.live[rsID{vp.Name, rp.Key}]; l.state.Up {
+			sum += int64(max(l.state.Weight, 0))
+		}
+	}
+	return sum
+}
+
+// Reload applies cfg as a difference: virtual and real servers that did
+// not change keep their kernel entries (no operation at all), their
+// checks keep their state and schedule; new ones are added, removed ones
+// are released.
+func (s *Subsystem) Reload(now time.Time, cfg *config.Config) error {
+	if !s.started || s.stopped {
+		return errors.New("lvs: not running")
+	}
+	plan := BuildPlan(cfg)
+	s.logDiagnostics(plan)
+	old := s.plan
+	for _, ov := range old.VirtualServers {
+		nv := plan.Lookup(ov.Name)
+		for _, or := range ov.Reals {
+			if nv != nil && nv.Real(or.Key) != nil {
+				continue
+			}
+			id := rsID{ov.Name, or.Key}
+			if ov.Omega && s.live[id].state.Up {
+				s.retired[id] = retiredRS{vs: ov, rs: or}
+			}
+			s.sched.Remove(ov.Name, or.Key)
+			delete(s.live, id)
+			for cid := range s.stats {
+				if cid.rsID == id {
+					delete(s.stats, cid)
+				}
+			}
+		}
+	}
+	s.register(plan, old)
+	changes := s.pool.SetConfig(plan.PoolConfig())
+	s.plan = plan
+	s.global = cfg.Global
+	s.reconcile(now)
+	s.notifyQuorum(changes)
+	s.log.Info("lvs: reloaded", "virtual_servers", len(plan.VirtualServers))
+	if s.retryAt.IsZero() {
+		return nil
+	}
+	return fmt.Errorf("lvs: reload: %s", s.lastErr)
+}
+
+// Stop stops checking, runs the omega notifications (notify_down of live
+// real servers, quorum_down of virtual servers with quorum) and releases
+// the IPVS table: the services alived owns by default, every service with
+// lvs_flush_on_stop, none with KeepIPVS.
+func (s *Subsystem) Stop(now time.Time) {
+	if !s.started || s.stopped {
+		return
+	}
+	s.stopping = true
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
+	s.cancel()
+	// The scheduler reports omega servers down before Run returns; those
+	// transitions wait in the queue.
+	s.done.Wait()
+	s.drain(now)
+	for _, vp := range s.plan.VirtualServers {
+		if vp.Omega && s.pool.QuorumUp(vp.Name) {
+			s.quorumEvent(vp, false)
+		}
+	}
+	if err := s.rec.Stop(s.stopMode()); err != nil {
+		s.log.Error("lvs: releasing IPVS", "err", err)
+	}
+	if s.ownNotifier {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := s.notifier.Close(ctx); err != nil {
+			s.log.Warn("lvs: closing notifier", "err", err)
+		}
+		cancel()
+	}
+	s.release()
+	s.stopped = true
+	s.log.Info("lvs: stopped")
+}
+
+// stopMode maps -I and lvs_flush_on_stop onto the reconciler's modes.
+func (s *Subsystem) stopMode() ipvs.StopMode {
+	switch f := s.global.LVSFlushOnStop; {
+	case s.opt.KeepIPVS:
+		return ipvs.Keep
+	case f == "" || strings.EqualFold(f, "vs"):
+		return ipvs.Release
+	default:
+		return ipvs.FlushAll
+	}
+}
+
+// NextDeadline is when a failed kernel update is retried; zero if none.
+func (s *Subsystem) NextDeadline() time.Time {
+	if s.stopped {
+		return time.Time{}
+	}
+	return s.retryAt
+}
+
+// Tick retries a failed kernel update.
+func (s *Subsystem) Tick(now time.Time) {
+	if s.stopped || s.stopping || s.retryAt.IsZero() || now.Before(s.retryAt) {
+		return
+	}
+	s.reconcile(now)
+}
