@@ -199,7 +199,7 @@ func (r *reader) openInclude(pattern string, typ includeFlags, pos Pos) {
 	}
 	g := &group{typ: typ, saved: r.includeCheck, chain: chain, pattern: pattern}
 	if len(r.groups) >= maxIncludeDepth {
-		r.addDiag(pos, Error, "includes nested more than %d deep; %s not included", maxIncludeDepth, pattern)
+		r.addDiag(pos, Error, "includes nested more than %d deep; %s not included", maxIncludeDepth, clip(pattern))
 		return
 	}
 
@@ -210,7 +210,7 @@ func (r *reader) openInclude(pattern string, typ includeFlags, pos Pos) {
 	for _, alt := range alts {
 		m, err := r.opts.Glob(alt)
 		if err != nil {
-			r.addDiag(pos, r.severity(g, incRead), "error reading config file(s) %q: %v - skipping", pattern, err)
+			r.addDiag(pos, r.severity(g, incRead), "error reading config file(s) %q: %v - skipping", clip(pattern), err)
 			return
 		}
 		if hasMeta(alt) {
@@ -223,16 +223,16 @@ func (r *reader) openInclude(pattern string, typ includeFlags, pos Pos) {
 	if len(matches) == 0 {
 		switch {
 		case missing && braced:
-			r.addDiag(pos, r.severity(g, incBrace), "config files missing %q", pattern)
+			r.addDiag(pos, r.severity(g, incBrace), "config files missing %q", clip(pattern))
 		case missing:
-			r.addDiag(pos, r.severity(g, incMatch), "config files missing %q", pattern)
+			r.addDiag(pos, r.severity(g, incMatch), "config files missing %q", clip(pattern))
 		case wild && (r.includeCheck|typ)&incWildcard != 0:
-			r.addDiag(pos, Fatal, "no config files matched %q", pattern)
+			r.addDiag(pos, Fatal, "no config files matched %q", clip(pattern))
 		}
 		return
 	}
 	if missing {
-		r.addDiag(pos, r.severity(g, incBrace), "some config files missing: %q", pattern)
+		r.addDiag(pos, r.severity(g, incBrace), "some config files missing: %q", clip(pattern))
 		if (r.includeCheck|typ)&incBrace != 0 {
 			return
 		}

@@ -19,20 +19,14 @@ func trimBlanks(s string) string { return strings.Trim(s, " \t") }
 // any comment.
 func decomment(s string) (out string, unterminated bool) {
 	s = strings.TrimLeft(s, " \t")
-	// Fast path: nothing to interpret.
-	if !strings.ContainsAny(s, "!#\"\\") {
-		return strings.TrimRight(s, " \t"), false
-	}
-	var b strings.Builder
-	b.Grow(len(s))
 	quote := false
-	comment := false // inside a comment: only a final backslash matters
+	comment := -1 // index of the comment character
+	unescape := false
 	cont := false
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
+		switch s[i] {
 		case '"':
-			if !comment {
+			if comment < 0 {
 				quote = !quote
 			}
 		case '\\':
@@ -40,34 +34,58 @@ func decomment(s string) (out string, unterminated bool) {
 				cont = true
 				continue
 			}
-			if comment {
-				i++
-				continue
+			if comment < 0 && !quote && (s[i+1] == '#' || s[i+1] == '!') {
+				unescape = true
 			}
-			if !quote && (s[i+1] == '#' || s[i+1] == '!') {
-				// The escape only protects the comment character.
-				b.WriteByte(s[i+1])
-				i++
-				continue
-			}
-			b.WriteByte(c)
-			b.WriteByte(s[i+1])
 			i++
-			continue
 		case '#', '!':
-			if !quote {
-				comment = true
+			if !quote && comment < 0 {
+				comment = i
 			}
-		}
-		if !comment {
-			b.WriteByte(c)
 		}
 	}
-	out = strings.TrimRight(b.String(), " \t")
+	end := len(s)
+	if cont {
+		end--
+	}
+	if comment >= 0 && comment < end {
+		end = comment
+	}
+	out = s[:end]
+	if unescape {
+		out = unescapeComment(out)
+	}
+	out = strings.TrimRight(out, " \t")
 	if cont {
 		out += "\\"
 	}
 	return out, quote
+}
+
+// unescapeComment turns `\#` and `\!` outside double quotes into the bare
+// characters.
+func unescapeComment(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	quote := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"':
+			quote = !quote
+		case c == '\\' && i+1 < len(s):
+			if !quote && (s[i+1] == '#' || s[i+1] == '!') {
+				b.WriteByte(s[i+1])
+			} else {
+				b.WriteByte(c)
+				b.WriteByte(s[i+1])
+			}
+			i++
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 // splitBrace finds the first '{' or '}' outside double quotes and splits the
@@ -116,7 +134,7 @@ func splitBrace(s string) (head, residue string, ok bool) {
 // the next double quote (the quotes are removed, whitespace kept), and a
 // double quote also ends an unquoted word. unmatched reports a quote with
 // no partner; the words before it are still returned.
-func tokenize(s string) (words []string, unmatched bool) {
+func tokenize(words []string, s string) (_ []string, unmatched bool) {
 	i := 0
 	for {
 		for i < len(s) && strings.IndexByte(whiteSpace, s[i]) >= 0 {

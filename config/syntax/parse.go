@@ -41,6 +41,11 @@ func build(r *reader) []*Node {
 	var stack []open
 	var last *Node // the node a following '{' line opens a block for
 	skip := 0      // depth of blocks dropped for being nested too deeply
+	// Nodes and argument lists are carved out of larger allocations:
+	// generated configurations easily have a million lines.
+	var nodeSlab []Node
+	var argSlab []string
+	var words []string
 	add := func(n *Node) {
 		if len(stack) == 0 {
 			root = append(root, n)
@@ -88,17 +93,30 @@ func build(r *reader) []*Node {
 			stack = stack[:len(stack)-1]
 			continue
 		}
-		words, unmatched := tokenize(line)
+		var unmatched bool
+		words, unmatched = tokenize(words[:0], line)
 		if unmatched {
-			r.addDiag(pos, Error, "unmatched quote: %q", line)
+			r.addDiag(pos, Error, "unmatched quote: %q", clip(line))
 		}
 		if len(words) == 0 {
 			last = nil
 			continue
 		}
-		n := &Node{Keyword: words[0], Args: words[1:], Raw: restAfterKeyword(line), Pos: pos}
-		if len(n.Args) == 0 {
-			n.Args = nil
+		if len(nodeSlab) == 0 {
+			nodeSlab = make([]Node, 512)
+		}
+		n := &nodeSlab[0]
+		nodeSlab = nodeSlab[1:]
+		*n = Node{Keyword: words[0], Raw: restAfterKeyword(line), Pos: pos}
+		if k := len(words) - 1; k > 0 {
+			if cap(argSlab)-len(argSlab) < k {
+				argSlab = make([]string, 0, max(2048, k))
+			}
+			start := len(argSlab)
+			argSlab = append(argSlab, words[1:]...)
+			// The full slice expression keeps a caller's append from
+			// overwriting the next node's arguments.
+			n.Args = argSlab[start : start+k : start+k]
 		}
 		add(n)
 		last = n

@@ -1,6 +1,7 @@
 package syntax
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -109,9 +110,13 @@ type reader struct {
 
 	includeCheck includeFlags
 
-	lines int // lines processed, against maxLines
-	bytes int // bytes processed, against maxBytes
-	stop  bool
+	scratch []byte // reused by substitute
+
+	lines     int // lines processed, against lineLimit
+	bytes     int // bytes processed, against byteLimit
+	lineLimit int // maxLines; tests and fuzzers lower it
+	byteLimit int // maxBytes
+	stop      bool
 }
 
 func newReader(opts Options) *reader {
@@ -127,7 +132,7 @@ func newReader(opts Options) *reader {
 	if opts.Random == nil {
 		opts.Random = func(min, max uint64) uint64 { return min + rand.Uint64N(max-min+1) }
 	}
-	r := &reader{opts: opts, defs: make(map[string]*def)}
+	r := &reader{opts: opts, defs: make(map[string]*def), lineLimit: maxLines, byteLimit: maxBytes}
 	if opts.AllConfig {
 		r.includeCheck = incAll
 	}
@@ -224,8 +229,8 @@ func parseUint(s string) uint64 {
 func (r *reader) count(pos Pos, n int) bool {
 	r.lines++
 	r.bytes += n
-	if r.lines > maxLines || r.bytes > maxBytes {
-		r.addDiag(pos, Error, "configuration expands to more than %d lines or %d bytes; stopped reading", maxLines, maxBytes)
+	if r.lines > r.lineLimit || r.bytes > r.byteLimit {
+		r.addDiag(pos, Error, "configuration expands to more than %d lines or %d bytes; stopped reading", r.lineLimit, r.byteLimit)
 		r.stop = true
 		return false
 	}
@@ -243,13 +248,29 @@ func (r *reader) count(pos Pos, n int) bool {
 // brace outside quotes.
 func (r *reader) next() (string, Pos, bool) {
 	var mdef *def // multi-line definition being collected
+	var mval strings.Builder
+	endDef := func() {
+		mdef.value += mval.String()
+		mval.Reset()
+		if mdef.value == "" {
+			mdef.multiline = false
+		}
+		mdef = nil
+	}
+	defer func() {
+		if mdef != nil { // the input ended inside the definition
+			endDef()
+		}
+	}()
 	for !r.stop {
 		var buf string
 		var pos Pos
+		size := 0 // bytes charged to the budget (a residue is not new text)
 		switch {
 		case r.hasResidue:
 			buf, pos = r.residue, r.residuePos
 			r.hasResidue = false
+			size = -1
 		case len(r.seqs) > r.mlSeqDepth:
 			buf, pos = r.seqStep()
 		case r.mlActive:
@@ -263,17 +284,14 @@ func (r *reader) next() (string, Pos, bool) {
 				if raw == "" {
 					// A blank line ends a multi-line definition.
 					if mdef != nil {
-						if mdef.value == "" {
-							mdef.multiline = false
-						}
-						mdef = nil
+						endDef()
 					}
 					continue
 				}
 				var unterminated bool
 				buf, unterminated = decomment(raw)
 				if unterminated {
-					r.addDiag(p, Error, "unterminated quote %q", buf)
+					r.addDiag(p, Error, "unterminated quote %q", clip(buf))
 				}
 				pos = p
 				if buf != "" {
@@ -281,23 +299,24 @@ func (r *reader) next() (string, Pos, bool) {
 				}
 			}
 		}
-		if !r.count(pos, len(buf)) {
+		if size == 0 {
+			size = len(buf)
+		}
+		if !r.count(pos, max(size, 0)) {
 			return "", Pos{}, false
 		}
 
 		if mdef != nil {
 			still := strings.HasSuffix(buf, "\\")
 			if still {
-				buf = strings.TrimRight(buf[:len(buf)-1], " \t") + "\n"
-			}
-			if len(buf) >= 2 || (buf != "" && !still) {
-				mdef.value += buf
-			}
-			if !still {
-				if mdef.value == "" {
-					mdef.multiline = false
+				buf = strings.TrimRight(buf[:len(buf)-1], " \t")
+				if buf != "" {
+					mval.WriteString(buf)
+					mval.WriteByte('\n')
 				}
-				mdef = nil
+			} else {
+				mval.WriteString(buf)
+				endDef()
 			}
 			continue
 		}
@@ -334,7 +353,7 @@ func (r *reader) next() (string, Pos, bool) {
 					ok = r.addLst(buf, pos)
 				}
 				if !ok {
-					r.addDiag(pos, Error, "invalid ~%s specification %q", kind, buf)
+					r.addDiag(pos, Error, "invalid ~%s specification %q", kind, clip(buf))
 				}
 				buf = ""
 				break
@@ -353,7 +372,7 @@ func (r *reader) next() (string, Pos, bool) {
 				var unterminated bool
 				buf, unterminated = decomment(buf)
 				if unterminated {
-					r.addDiag(pos, Error, "unterminated quote %q", buf)
+					r.addDiag(pos, Error, "unterminated quote %q", clip(buf))
 				}
 				if buf == "" {
 					break
@@ -517,7 +536,7 @@ type ref struct {
 // anywhere (with numeric parameters for definitions that take them, and a
 // name parameter for _ENV). A multi-line definition is only recognised at
 // the end of the line.
-func (r *reader) findRef(s string) (ref, bool) {
+func (r *reader) findRef(s []byte) (ref, bool) {
 	braces := len(s) > 1 && s[1] == '{'
 	off := 1
 	if braces {
@@ -531,12 +550,13 @@ func (r *reader) findRef(s string) (ref, bool) {
 		n++
 	}
 	name := s[off : off+n]
+	isEnv := string(name) == "_ENV"
 	p := off + n
 	var params string
 	length := 1 + n
 	if braces {
 		length = 3 + n
-		if name == "_ENV" && p < len(s) && s[p] == ' ' {
+		if isEnv && p < len(s) && s[p] == ' ' {
 			q := p
 			for q < len(s) && s[q] == ' ' {
 				q++
@@ -548,8 +568,8 @@ func (r *reader) findRef(s string) (ref, bool) {
 			if e == q || e >= len(s) || s[e] != '}' {
 				return ref{}, false
 			}
-			if d := r.defs[name]; d != nil && d.std != nil && d.maxParams > 0 {
-				return ref{d: d, length: e + 1, params: s[q:e]}, true
+			if d := r.defs["_ENV"]; d != nil && d.std != nil && d.maxParams > 0 {
+				return ref{d: d, length: e + 1, params: string(s[q:e])}, true
 			}
 			return ref{}, false
 		}
@@ -570,41 +590,44 @@ func (r *reader) findRef(s string) (ref, bool) {
 			return ref{}, false
 		}
 		if pStart >= 0 {
-			params = s[pStart : pEnd+1]
+			params = string(s[pStart : pEnd+1])
 			length = pEnd + 2
 		}
 		// Without parameters keepalived replaces exactly "${NAME}"'s
 		// length, so `${NAME }` leaves the '}' behind; so do we.
-	} else if p < len(s) && !strings.ContainsRune(" \t,)", rune(s[p])) {
+	} else if p < len(s) && s[p] != ' ' && s[p] != '\t' && s[p] != ',' && s[p] != ')' {
 		return ref{}, false
 	}
 	atEnd := (!braces && off+n == len(s)) || (braces && off+n+1 == len(s))
-	d := r.defs[name]
+	d := r.defs[string(name)]
 	if d == nil || (d.multiline && !atEnd) {
 		return ref{}, false
 	}
 	if params != "" && d.maxParams == 0 {
 		return ref{}, false
 	}
-	if name == "_ENV" && d.std != nil {
+	if isEnv && d.std != nil {
 		return ref{}, false // _ENV needs its parameter
 	}
 	return ref{d: d, length: length, params: params}, true
 }
 
-// substitute replaces definition uses in buf the way keepalived's
+// substitute replaces definition uses in line the way keepalived's
 // replace_param does: left to right, rescanning replaced text (so values
 // may use other definitions), stopping after a value starting with '~'.
 // A multi-line definition contributes its first line here and queues the
 // rest. The line never grows beyond maxLineLen: a substitution that would
 // is not made and substitution stops. changed reports whether anything was
-// replaced.
-func (r *reader) substitute(buf string, pos Pos, budget *int) (string, bool) {
+// replaced. The work is done in a reused buffer, as lines with several
+// uses are common in generated configurations.
+func (r *reader) substitute(line string, pos Pos, budget *int) (string, bool) {
+	buf := append(r.scratch[:0], line...)
+	defer func() { r.scratch = buf[:0] }()
 	found := false
 	cur, curActive := r.ml, r.mlActive
 	i := 0
 	for {
-		j := strings.IndexByte(buf[i:], '$')
+		j := bytes.IndexByte(buf[i:], '$')
 		if j < 0 {
 			break
 		}
@@ -620,7 +643,7 @@ func (r *reader) substitute(buf string, pos Pos, budget *int) (string, bool) {
 		*budget++
 		if *budget > maxSubst {
 			r.addDiag(pos, Error, "more than %d substitutions in one line (recursive definition?); line left as is", maxSubst)
-			return buf, false
+			return string(buf), false
 		}
 		val := rf.d.value
 		if rf.d.std != nil {
@@ -638,10 +661,12 @@ func (r *reader) substitute(buf string, pos Pos, budget *int) (string, bool) {
 			}
 		}
 		if len(buf)-rf.length+len(repl) > maxLineLen {
+			// keepalived gives up on the line as it stands, without
+			// re-decommenting it or queueing a multi-line rest.
 			r.addDiag(pos, Error, "parameter substitution would make the line longer than %d bytes; substitution stopped", maxLineLen)
-			return buf, false
+			return string(buf), false
 		}
-		buf = buf[:i] + repl + buf[i+rf.length:]
+		buf = splice(buf, i, rf.length, repl)
 		found = true
 		if t := strings.TrimLeft(val, " \t"); t != "" && t[0] == '~' {
 			break
@@ -650,7 +675,22 @@ func (r *reader) substitute(buf string, pos Pos, budget *int) (string, bool) {
 	if found {
 		r.ml, r.mlActive = cur, curActive
 	}
-	return buf, found
+	return string(buf), found
+}
+
+// splice replaces b[i:i+n] with s in place.
+func splice(b []byte, i, n int, s string) []byte {
+	tail := len(b) - i - n
+	switch d := len(s) - n; {
+	case d > 0:
+		b = append(b, make([]byte, d)...)
+		copy(b[i+len(s):], b[i+n:i+n+tail])
+	case d < 0:
+		copy(b[i+len(s):], b[i+n:])
+		b = b[:len(b)+d]
+	}
+	copy(b[i:], s)
+	return b
 }
 
 // expandSeqArgs substitutes definitions in the argument text of a ~SEQ,
@@ -667,7 +707,7 @@ func (r *reader) expandSeqArgs(args string, pos Pos) (string, bool) {
 		if i+1 >= len(args) {
 			return args, true
 		}
-		rf, ok := r.findRef(args[i:])
+		rf, ok := r.findRef([]byte(args[i:]))
 		if !ok {
 			i++
 			continue
@@ -715,17 +755,17 @@ func (r *reader) addSeq(buf string, pos Pos) bool {
 	name := buf[varStart:p]
 	p = skipBlanks(buf, p)
 	if p >= len(buf) || buf[p] == ')' || name == "" {
-		r.addDiag(pos, Error, "invalid ~SEQ definition %q", buf)
+		r.addDiag(pos, Error, "invalid ~SEQ definition %q", clip(buf))
 		return false
 	}
 	p = skipBlanks(buf, p+1) // keepalived skips whatever separates the name
 	end := strings.IndexByte(buf[p:], ')')
 	if end < 0 {
-		r.addDiag(pos, Error, "invalid ~SEQ definition %q: no ')'", buf)
+		r.addDiag(pos, Error, "invalid ~SEQ definition %q: no ')'", clip(buf))
 		return false
 	}
 	if end+2 > 64 {
-		r.addDiag(pos, Error, "~SEQ parameter strings too long %q", buf)
+		r.addDiag(pos, Error, "~SEQ parameter strings too long %q", clip(buf))
 		return false
 	}
 	args, ok := r.expandSeqArgs(buf[p:p+end+1], pos)
@@ -735,7 +775,7 @@ func (r *reader) addSeq(buf string, pos Pos) bool {
 	text := strings.TrimLeft(buf[p+end+1:], " \t")
 
 	bad := func() bool {
-		r.addDiag(pos, Error, "invalid ~SEQ definition %q", buf)
+		r.addDiag(pos, Error, "invalid ~SEQ definition %q", clip(buf))
 		return false
 	}
 	var start, step, last int64
@@ -773,13 +813,13 @@ func (r *reader) addSeq(buf string, pos Pos) bool {
 			}
 			start, step, last = one, two, three
 			if step == 0 || (start < last && step < 0) || (start > last && step > 0) {
-				r.addDiag(pos, Error, "invalid ~SEQ values %q", buf)
+				r.addDiag(pos, Error, "invalid ~SEQ values %q", clip(buf))
 				return false
 			}
 		}
 	}
 	if hex && (start < 0 || last < 0) {
-		r.addDiag(pos, Error, "~SEQx is only valid for positive numbers %q", buf)
+		r.addDiag(pos, Error, "~SEQx is only valid for positive numbers %q", clip(buf))
 		return false
 	}
 	r.seqs = append(r.seqs, &seq{pos: pos, text: text, name: name, next: start, step: step, last: last, hex: hex})
@@ -851,7 +891,7 @@ func (r *reader) addLst(buf string, pos Pos) bool {
 			}
 			p = skipBlanks(buf, p+1)
 			if len(set) >= len(params) {
-				r.addDiag(pos, Error, "~LST specification has too many values %q", buf)
+				r.addDiag(pos, Error, "~LST specification has too many values %q", clip(buf))
 				return false
 			}
 		}
@@ -859,7 +899,7 @@ func (r *reader) addLst(buf string, pos Pos) bool {
 			set = append(set, "")
 		}
 		sets = append(sets, set)
-		if len(sets) > maxLines {
+		if len(sets) > r.lineLimit {
 			return false
 		}
 		if at(p) == '}' && end == '}' {
@@ -949,4 +989,13 @@ func strtol(s string, i int) (int64, int) {
 		return 1<<63 - 1, j
 	}
 	return int64(v), j
+}
+
+// clip shortens text quoted in a diagnostic.
+func clip(s string) string {
+	const n = 120
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
