@@ -92,3 +92,6 @@ func mustFail(t *testing.T, r Result, what string) {
 	}
 	t.Logf("%s: %v", what, r.Err)
 }
+
+// netipAddrPort converts a net.Addr for benchmarks (no testing.T there).
+func netipAddrPort(a net.Addr) (netip.AddrPort, error) { return netip.ParseAddrPort(a.String()) }

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/alived/alived/internal/testenv"
 )
 
 // script writes an executable shell script into a fresh directory.
@@ -121,9 +123,8 @@ func TestMiscBadInput(t *testing.T) {
 }
 
 func TestMiscScriptSecurity(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("ownership rules are about root-owned paths; run as root")
-	}
+	// The rules are about root-owned paths.
+	testenv.RequireRoot(t)
 	p := script(t, "exit 0")
 	if _, err := NewMisc(MiscOptions{Path: p, ScriptSecurity: true}); err != nil {
 		t.Errorf("root-owned 0755 script in a private dir refused: %v", err)

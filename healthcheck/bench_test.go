@@ -1,0 +1,93 @@
+package healthcheck
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// counter is a no-op checker that signals when n probes have run.
+type counter struct {
+	n, target atomic.Int64
+	once      sync.Once
+	done      chan struct{}
+}
+
+func (c *counter) Kind() Kind { return KindTCP }
+func (c *counter) Check(context.Context) Result {
+	if c.n.Add(1) == c.target.Load() {
+		c.once.Do(func() { close(c.done) })
+	}
+	return Result{}
+}
+
+// BenchmarkSchedulerOverhead measures the scheduler's own cost per probe
+// (heap, dispatch, goroutine, result handling) with probes that do nothing.
+func BenchmarkSchedulerOverhead(b *testing.B) {
+	c := &counter{done: make(chan struct{})}
+	c.target.Store(int64(b.N))
+	s, err := NewScheduler(Options{OnTransition: func(Transition) {}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tm := Timing{DelayLoop: time.Nanosecond, ConnectTimeout: time.Second}
+	for i := 0; i < 1000; i++ {
+		s.Add(RealServer{RealServer: fmt.Sprint(i), Checks: []CheckSpec{{Name: "n", Checker: c, Timing: tm}}})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	b.ResetTimer()
+	go func() { s.Run(ctx); close(done) }()
+	<-c.done
+	b.StopTimer()
+	cancel()
+	<-done
+}
+
+func BenchmarkTCPCheck(b *testing.B) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	ap, _ := netipAddrPort(l.Addr())
+	c, _ := NewTCP(TCPOptions{Conn: Conn{Addr: ap}})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if r := c.Check(ctx); r.Err != nil {
+			b.Fatal(r.Err)
+		}
+	}
+}
+
+func BenchmarkHTTPCheck(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	defer srv.Close()
+	ap, _ := netipAddrPort(srv.Listener.Addr())
+	c, _ := NewHTTP(HTTPOptions{Conn: Conn{Addr: ap}, URLs: []URL{{Path: "/", Digest: md5hex("ok")}}})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if r := c.Check(ctx); r.Err != nil {
+			b.Fatal(r.Err)
+		}
+	}
+}
