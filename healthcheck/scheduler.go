@@ -69,18 +69,20 @@ type RealServer struct {
 type Options struct {
 	// MaxConcurrent bounds probes in flight (DefaultMaxConcurrent if 0).
 	MaxConcurrent int
-	// OnTransition receives every transition, in order, from the goroutine
-	// running Run; it must not block for long (hand the value to the daemon
-	// loop's channel) and must not call back into the Scheduler's Run.
-	// Required.
+	// OnTransition receives every transition, in the order the states
+	// changed, from the goroutine running Run and without any lock held (it
+	// may call Add, Update, Remove or Snapshot). It must not block for long:
+	// probes are not dispatched meanwhile; hand the value to the daemon
+	// loop's channel. Required.
 	OnTransition func(Transition)
 	// Rand draws warmup delays; nil uses a randomly seeded source. Tests
 	// pass a seeded one for repeatable schedules.
 	Rand *rand.Rand
 }
 
-// Scheduler runs all checks of all real servers. Add and Remove may be
-// called from any goroutine, before or while Run runs.
+// Scheduler runs all checks of all real servers. Add, Update, Remove and
+// Snapshot may be called from any goroutine, before or while Run runs; Run
+// is called once.
 type Scheduler struct {
 	maxConc int
 	emit    func(Transition)
@@ -89,8 +91,9 @@ type Scheduler struct {
 	mu      sync.Mutex
 	servers map[serverKey]*server
 	queue   jobHeap
-	pending []Transition // made outside Run (omega on Remove), emitted by Run
+	pending []Transition // queued in state order under mu, emitted by Run
 	wake    chan struct{}
+	running bool
 }
 
 type serverKey struct{ vs, rs string }
@@ -101,7 +104,6 @@ type server struct {
 	omega bool
 	jobs  []*job
 	state State
-	gone  bool
 	trs   []*tracker
 }
 
@@ -295,7 +297,6 @@ func (s *Scheduler) Remove(virtualServer, realServer string) bool {
 }
 
 func (s *Scheduler) dropLocked(srv *server) {
-	srv.gone = true
 	for _, j := range srv.jobs {
 		s.dropJobLocked(j)
 	}
@@ -365,6 +366,13 @@ func (s *Scheduler) Snapshot() []ServerStatus {
 // flight to return (they see ctx's cancellation) and, for Omega servers
 // that are up, reports them down. It returns nil after a clean stop.
 func (s *Scheduler) Run(ctx context.Context) error {
+	s.mu.Lock()
+	if s.running {
+		s.mu.Unlock()
+		return errors.New("healthcheck: Scheduler.Run called twice")
+	}
+	s.running = true
+	s.mu.Unlock()
 	results := make(chan probeDone)
 	inflight := 0
 	var ready []*job // due, waiting for a concurrency slot

@@ -438,3 +438,18 @@ func TestSchedulerUpdateKeepsStateOfUnchangedChecks(t *testing.T) {
 		t.Fatalf("Update of an unknown server must add it: %v", err)
 	}
 }
+
+func TestSchedulerRunOnce(t *testing.T) {
+	s, err := NewScheduler(Options{OnTransition: func(Transition) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.Run(ctx); err != nil {
+		t.Fatalf("first Run: %v", err)
+	}
+	if err := s.Run(ctx); err == nil {
+		t.Fatal("second Run accepted")
+	}
+}
