@@ -24,6 +24,9 @@ import (
 // keeps one misbehaving server from costing unbounded memory.
 const DefaultMaxBody = 4 << 20
 
+// maxHeaderBytes bounds a response's status line and headers.
+const maxHeaderBytes = 64 << 10
+
 // userAgent is what keepalived sends.
 const userAgent = "KeepAliveClient"
 
@@ -356,8 +359,14 @@ func (c *HTTPChecker) get(ctx context.Context, u *compiledURL) error {
 	if _, err := io.WriteString(rw, c.request(u)); err != nil {
 		return ctxErr(ctx, "send request", err)
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(rw), &http.Request{Method: http.MethodGet})
+	// Bound everything read from the server, headers included: a server
+	// streaming an endless header must not grow memory until the deadline.
+	lr := &io.LimitedReader{R: rw, N: maxHeaderBytes + c.o.MaxBody + 1}
+	resp, err := http.ReadResponse(bufio.NewReader(lr), &http.Request{Method: http.MethodGet})
 	if err != nil {
+		if lr.N <= 0 {
+			return fmt.Errorf("read response: headers larger than %d bytes", maxHeaderBytes)
+		}
 		return ctxErr(ctx, "read response", err)
 	}
 	// The connection is closed by closeConn; closing the body too keeps the

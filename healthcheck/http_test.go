@@ -13,6 +13,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -246,6 +247,30 @@ func TestHTTPSlowlorisEndsAtDeadline(t *testing.T) {
 				t.Errorf("got %v after %v, want a timeout at the deadline", r.Err, took)
 			}
 		})
+	}
+}
+
+func TestHTTPHeadersAreBounded(t *testing.T) {
+	l := listen(t)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		io.WriteString(c, "HTTP/1.0 200 OK\r\nX-Pad: ")
+		chunk := []byte(strings.Repeat("a", 4096))
+		for {
+			if _, err := c.Write(chunk); err != nil {
+				return
+			}
+		}
+	}()
+	c := newHTTP(t, HTTPOptions{Conn: Conn{Addr: addrOf(t, l.Addr())}, MaxBody: 1000, URLs: []URL{{Path: "/"}}})
+	r, took := checkWithin(t, c, 5*time.Second)
+	mustFail(t, r, "endless header line")
+	if !strings.Contains(r.Err.Error(), "headers larger than") || took > time.Second {
+		t.Errorf("got %v after %v, want the header bound to end the probe early", r.Err, took)
 	}
 }
 

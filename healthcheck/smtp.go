@@ -3,6 +3,7 @@ package healthcheck
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/textproto"
 	"strings"
 )
@@ -35,6 +36,16 @@ func NewSMTP(o SMTPOptions) (*SMTPChecker, error) {
 	return &SMTPChecker{o: o}, nil
 }
 
+// maxSMTPReply bounds everything read during one SMTP dialogue.
+const maxSMTPReply = 16 << 10
+
+// limitedConn is a connection whose reads are bounded.
+type limitedConn struct {
+	io.Reader
+	io.Writer
+	io.Closer
+}
+
 // Kind returns KindSMTP.
 func (c *SMTPChecker) Kind() Kind { return KindSMTP }
 
@@ -46,7 +57,9 @@ func (c *SMTPChecker) Check(ctx context.Context) Result {
 		return fail(err)
 	}
 	defer closeConn()
-	tp := textproto.NewConn(conn)
+	// keepalived reads replies into a 512-byte buffer; bounding the whole
+	// dialogue keeps an endless reply line from growing memory.
+	tp := textproto.NewConn(limitedConn{Reader: io.LimitReader(conn, maxSMTPReply), Writer: conn, Closer: conn})
 	steps := []struct {
 		send string
 		want int

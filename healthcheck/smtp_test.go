@@ -105,6 +105,27 @@ func TestSMTPFailures(t *testing.T) {
 			mustFail(t, r, name)
 		})
 	}
+	t.Run("endless reply", func(t *testing.T) {
+		l := listen(t)
+		go func() {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			for {
+				if _, err := io.WriteString(c, "220-"+strings.Repeat("x", 1000)+"\r\n"); err != nil {
+					return
+				}
+			}
+		}()
+		c, _ := NewSMTP(SMTPOptions{Conn: Conn{Addr: addrOf(t, l.Addr())}})
+		r, took := checkWithin(t, c, 5*time.Second)
+		mustFail(t, r, "endless multi-line banner")
+		if took > time.Second {
+			t.Errorf("took %v: the reply bound should end the probe early", took)
+		}
+	})
 	t.Run("refused", func(t *testing.T) {
 		c, _ := NewSMTP(SMTPOptions{Conn: Conn{Addr: closedPort(t)}})
 		r, _ := checkWithin(t, c, time.Second)
