@@ -59,7 +59,8 @@ func (c *SMTPChecker) Check(ctx context.Context) Result {
 	defer closeConn()
 	// keepalived reads replies into a 512-byte buffer; bounding the whole
 	// dialogue keeps an endless reply line from growing memory.
-	tp := textproto.NewConn(limitedConn{Reader: io.LimitReader(conn, maxSMTPReply), Writer: conn, Closer: conn})
+	lr := &io.LimitedReader{R: conn, N: maxSMTPReply}
+	tp := textproto.NewConn(limitedConn{Reader: lr, Writer: conn, Closer: conn})
 	steps := []struct {
 		send string
 		want int
@@ -78,6 +79,9 @@ func (c *SMTPChecker) Check(ctx context.Context) Result {
 		if _, _, err := tp.ReadResponse(s.want); err != nil {
 			if _, ok := err.(*textproto.Error); ok {
 				return fail(fmt.Errorf("%s: %w", s.what, err))
+			}
+			if lr.N <= 0 {
+				return fail(fmt.Errorf("%s: replies longer than %d bytes", s.what, maxSMTPReply))
 			}
 			return fail(ctxErr(ctx, "read "+s.what+" reply", err))
 		}
