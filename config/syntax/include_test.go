@@ -125,7 +125,7 @@ func indexOf(s, sub string) int {
 // restored when the file ends.
 func TestIncludeCheckRestoredAtEndOfFile(t *testing.T) {
 	m := &memFS{files: map[string]string{
-		"/k/main.conf": "include strict.conf\ninclude nope.conf\n",
+		"/k/main.conf":   "include strict.conf\ninclude nope.conf\n",
 		"/k/strict.conf": "global_defs {\ninclude_check\n}\ninclude nope.conf\n",
 	}}
 	_, diags := Parse("/k/main.conf", m.options())

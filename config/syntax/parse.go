@@ -59,8 +59,19 @@ func build(r *reader) []*Node {
 		if !ok {
 			break
 		}
+		var unmatched bool
+		words, unmatched = tokenize(words[:0], line)
+		if unmatched {
+			r.addDiag(pos, Error, "unmatched quote: %q", clip(line))
+		}
+		if len(words) == 0 {
+			last = nil
+			continue
+		}
+		// Like keepalived, look at the first word, so a quoted "{" or
+		// "}" acts as a brace too (the rest of such a line is ignored).
 		if skip > 0 {
-			switch line {
+			switch words[0] {
 			case "{":
 				skip++
 			case "}":
@@ -68,7 +79,7 @@ func build(r *reader) []*Node {
 			}
 			continue
 		}
-		switch line {
+		switch words[0] {
 		case "{":
 			if last == nil || last.Block {
 				r.addDiag(pos, Error, "unexpected '{' - ignoring")
@@ -91,15 +102,6 @@ func build(r *reader) []*Node {
 				continue
 			}
 			stack = stack[:len(stack)-1]
-			continue
-		}
-		var unmatched bool
-		words, unmatched = tokenize(words[:0], line)
-		if unmatched {
-			r.addDiag(pos, Error, "unmatched quote: %q", clip(line))
-		}
-		if len(words) == 0 {
-			last = nil
 			continue
 		}
 		if len(nodeSlab) == 0 {

@@ -148,3 +148,13 @@ func TestParseFromFile(t *testing.T) {
 		t.Errorf("file %q", nodes[0].Pos.File)
 	}
 }
+
+// keepalived compares the first word with the braces, so quoted braces on
+// a line of their own open and close blocks too.
+func TestParseQuotedBraces(t *testing.T) {
+	nodes, diags := parseString(t, "a\n\"{\"\nb\n\"}\" ignored\nc\n")
+	requireNoDiags(t, diags)
+	if got := dump(nodes); got != "a {\n  b\nc\n" {
+		t.Fatalf("tree:\n%s", got)
+	}
+}
