@@ -1,0 +1,377 @@
+package lvs
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alived/alived/ipvs"
+)
+
+// Check timing shared by the loopback tests: a failure is confirmed after
+// one retry, so a dead server is down within delay_loop + delay_before_retry
+// plus the probe itself (a refused connect returns at once).
+const (
+	delayLoop        = 200 * time.Millisecond
+	delayBeforeRetry = 100 * time.Millisecond
+	retries          = 1
+	// margin absorbs scheduling on a loaded two-core machine.
+	margin = 1500 * time.Millisecond
+)
+
+var timing = fmt.Sprintf("delay_loop %g\n delay_before_retry %g\n retry %d\n warmup 0\n connect_timeout 0.5\n",
+	delayLoop.Seconds(), delayBeforeRetry.Seconds(), retries)
+
+func downBound() time.Duration { return delayLoop + retries*delayBeforeRetry + margin }
+
+func TestFailedServerRemovedAndRestored(t *testing.T) {
+	tcp := newTCPServer(t)
+	web := newHTTPServer(t)
+	conf := fmt.Sprintf(`
+virtual_server 10.0.0.1 80 {
+ %s
+ lvs_sched rr
+ lvs_method NAT
+ protocol TCP
+ real_server 127.0.0.1 %d {
+  weight 2
+  TCP_CHECK { }
+ }
+ real_server 127.0.0.1 %d {
+  weight 3
+  HTTP_GET {
+   url { path /health
+         status_code 200 }
+  }
+ }
+}
+`, timing, tcp.addr.Port(), web.addr.Port())
+	r := startRig(t, conf, nil)
+	both := fmt.Sprintf("127.0.0.1:%d=2 127.0.0.1:%d=3", tcp.addr.Port(), web.addr.Port())
+	r.waitDests("TCP 10.0.0.1:80", both, time.Second)
+
+	tcp.stop()
+	took := r.waitDests("TCP 10.0.0.1:80", fmt.Sprintf("127.0.0.1:%d=3", web.addr.Port()), downBound())
+	t.Logf("TCP server removed %v after it stopped answering", took)
+
+	tcp.start()
+	r.waitDests("TCP 10.0.0.1:80", both, delayLoop+margin)
+
+	web.status.Store(500)
+	r.waitDests("TCP 10.0.0.1:80", fmt.Sprintf("127.0.0.1:%d=2", tcp.addr.Port()), downBound())
+	snap := r.snapshot()
+	rs := snap.VirtualServers[0].RealServers[1]
+	if rs.Up || rs.InTable || !strings.Contains(rs.LastError, "500") {
+		t.Errorf("snapshot of failed HTTP server = %+v, want down, out of table, error naming status 500", rs)
+	}
+	if rs.CheckDuration <= 0 || rs.Checks[0].Runs < 2 {
+		t.Errorf("snapshot of failed HTTP server has no probe timing: %+v", rs)
+	}
+	web.status.Store(200)
+	r.waitDests("TCP 10.0.0.1:80", both, delayLoop+margin)
+}
+
+func TestInhibitOnFailureKeepsServerAtWeightZero(t *testing.T) {
+	tcp := newTCPServer(t)
+	other := newTCPServer(t)
+	conf := fmt.Sprintf(`
+virtual_server 10.0.0.1 80 {
+ %s
+ lvs_sched wrr
+ lvs_method NAT
+ protocol TCP
+ inhibit_on_failure
+ real_server 127.0.0.1 %d {
+  weight 5
+  TCP_CHECK { }
+ }
+ real_server 127.0.0.1 %d {
+  TCP_CHECK { }
+ }
+}
+`, timing, tcp.addr.Port(), other.addr.Port())
+	r := startRig(t, conf, nil)
+	key := "TCP 10.0.0.1:80"
+	r.waitDests(key, fmt.Sprintf("127.0.0.1:%d=5 127.0.0.1:%d=1", tcp.addr.Port(), other.addr.Port()), time.Second)
+	tcp.stop()
+	r.waitDests(key, fmt.Sprintf("127.0.0.1:%d=0 127.0.0.1:%d=1", tcp.addr.Port(), other.addr.Port()), downBound())
+	snap := r.snapshot().VirtualServers[0].RealServers[0]
+	if snap.ConfiguredWeight != 5 || snap.EffectiveWeight != 0 || !snap.InTable || snap.Up {
+		t.Errorf("inhibited server snapshot = %+v, want configured 5, effective 0, in table, down", snap)
+	}
+	tcp.start()
+	r.waitDests(key, fmt.Sprintf("127.0.0.1:%d=5 127.0.0.1:%d=1", tcp.addr.Port(), other.addr.Port()), delayLoop+margin)
+}
+
+func TestQuorumSorryServerScriptsAndFIFO(t *testing.T) {
+	a := newTCPServer(t)
+	b := newTCPServer(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "notes")
+	script := noteScript(t, dir, out)
+	fifo := filepath.Join(dir, "lvs.fifo")
+	conf := fmt.Sprintf(`
+global_defs {
+ router_id lb1
+ lvs_notify_fifo %[5]s
+}
+virtual_server 10.0.0.2 80 {
+ %[1]s
+ lvs_sched wrr
+ lvs_method NAT
+ protocol TCP
+ quorum 2
+ quorum_up "%[4]s quorum_up"
+ quorum_down "%[4]s quorum_down"
+ sorry_server 192.0.2.99 80
+ real_server 127.0.0.1 %[2]d {
+  notify_up "%[4]s rs_up A"
+  notify_down "%[4]s rs_down A"
+  TCP_CHECK { }
+ }
+ real_server 127.0.0.1 %[3]d {
+  TCP_CHECK { }
+ }
+}
+`, timing, a.addr.Port(), b.addr.Port(), script, fifo)
+	r := startRig(t, conf, nil)
+	lines := readFIFO(t, fifo)
+	key := "TCP 10.0.0.2:80"
+	pool := fmt.Sprintf("127.0.0.1:%d=1 127.0.0.1:%d=1", a.addr.Port(), b.addr.Port())
+	r.waitDests(key, pool, time.Second)
+
+	a.stop()
+	// Weight 1 < quorum 2: the sorry server replaces the whole pool.
+	r.waitDests(key, "192.0.2.99:80=1", downBound())
+	waitFile(t, out, 5*time.Second, "rs_down A", "quorum_down")
+	rsLine := fmt.Sprintf("RS [127.0.0.1]:tcp:%d [10.0.0.2]:tcp:80", a.addr.Port())
+	lines.wait(t, 5*time.Second, rsLine+" DOWN", "VS [10.0.0.2]:tcp:80 DOWN")
+	if s := r.snapshot().VirtualServers[0]; s.QuorumUp || !s.SorryActive || s.WeightSum != 1 {
+		t.Errorf("snapshot = %+v, want quorum down, sorry server active, weight sum 1", s)
+	}
+
+	a.start()
+	r.waitDests(key, pool, delayLoop+margin)
+	notes := waitFile(t, out, 5*time.Second, "rs_up A", "quorum_up")
+	lines.wait(t, 5*time.Second, rsLine+" UP", "VS [10.0.0.2]:tcp:80 UP")
+	want := []string{"rs_down A", "quorum_down", "rs_up A", "quorum_up"}
+	// Order per server is guaranteed (one queue per key); across the real
+	// server and the virtual server only that each ran once.
+	for _, w := range want {
+		if n := strings.Count(notes, w+"\n"); n != 1 {
+			t.Errorf("%q ran %d times, want once; notes:\n%s", w, n, notes)
+		}
+	}
+	if i, j := strings.Index(notes, "rs_down A"), strings.Index(notes, "rs_up A"); i > j {
+		t.Errorf("notify_up ran before notify_down:\n%s", notes)
+	}
+}
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// opRecorder observes every mutation the fake kernel receives.
+type opRecorder struct {
+	mu  sync.Mutex
+	ops []string
+}
+
+func (o *opRecorder) hook(op ipvs.Op) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.ops = append(o.ops, op.String())
+	return nil
+}
+
+func (o *opRecorder) take() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	ops := o.ops
+	o.ops = nil
+	return ops
+}
+
+func TestReloadAddsRealServerWithoutTouchingOthers(t *testing.T) {
+	a := newTCPServer(t)
+	dead := newTCPServer(t)
+	dead.stop()
+	c := newTCPServer(t)
+	added := newTCPServer(t)
+	vs := func(extra string) string {
+		return fmt.Sprintf(`
+virtual_server 10.0.0.1 80 {
+ %[1]s
+ lvs_sched rr
+ lvs_method NAT
+ protocol TCP
+ real_server 127.0.0.1 %[2]d {
+  TCP_CHECK { }
+ }
+ real_server 127.0.0.1 %[3]d {
+  TCP_CHECK { }
+ }
+ %[5]s
+}
+virtual_server 10.0.0.3 80 {
+ %[1]s
+ lvs_sched wlc
+ lvs_method NAT
+ protocol TCP
+ real_server 127.0.0.1 %[4]d {
+  TCP_CHECK { }
+ }
+}
+`, timing, a.addr.Port(), dead.addr.Port(), c.addr.Port(), extra)
+	}
+	r := startRig(t, vs(""), nil)
+	r.waitDests("TCP 10.0.0.1:80", fmt.Sprintf("127.0.0.1:%d=1", a.addr.Port()), downBound())
+	r.waitDests("TCP 10.0.0.3:80", fmt.Sprintf("127.0.0.1:%d=1", c.addr.Port()), time.Second)
+	before := r.snapshot()
+
+	rec := &opRecorder{}
+	r.fake.FailWith(rec.hook)
+	err := r.reload(vs(fmt.Sprintf("real_server 127.0.0.1 %d {\n TCP_CHECK { }\n}", added.addr.Port())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := rec.take()
+	if len(ops) != 1 || !strings.Contains(ops[0], "10.0.0.1:80") || !strings.Contains(ops[0], fmt.Sprint(added.addr.Port())) {
+		t.Fatalf("reload ops = %q, want exactly one destination added to 10.0.0.1:80", ops)
+	}
+	r.waitDests("TCP 10.0.0.1:80", fmt.Sprintf("127.0.0.1:%d=1 127.0.0.1:%d=1", a.addr.Port(), added.addr.Port()), time.Second)
+
+	// The failed server stays down (its checker kept its state), and the
+	// untouched service's checker kept counting.
+	after := r.snapshot()
+	for _, rs := range after.VirtualServers[0].RealServers {
+		if rs.Key == fmt.Sprintf("127.0.0.1:%d", dead.addr.Port()) && rs.Up {
+			t.Errorf("reload reset the failed server to up: %+v", rs)
+		}
+	}
+	if b, a := before.VirtualServers[1].RealServers[0].Checks[0].Runs, after.VirtualServers[1].RealServers[0].Checks[0].Runs; a < b {
+		t.Errorf("untouched server's check restarted: runs %d before, %d after", b, a)
+	}
+	if got := rec.take(); len(got) != 0 {
+		t.Errorf("ops after the reload settled: %q", got)
+	}
+}
+
+func TestAlphaServerStartsDown(t *testing.T) {
+	up := newTCPServer(t)
+	dead := newTCPServer(t)
+	dead.stop()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "notes")
+	script := noteScript(t, dir, out)
+	conf := fmt.Sprintf(`
+virtual_server 10.0.0.4 80 {
+ %s
+ alpha
+ lvs_sched rr
+ lvs_method NAT
+ protocol TCP
+ real_server 127.0.0.1 %d {
+  TCP_CHECK { }
+ }
+ real_server 127.0.0.1 %d {
+  notify_down "%s down"
+  TCP_CHECK { }
+ }
+}
+`, timing, up.addr.Port(), dead.addr.Port(), script)
+	r := startRig(t, conf, nil)
+	r.waitDests("TCP 10.0.0.4:80", fmt.Sprintf("127.0.0.1:%d=1", up.addr.Port()), time.Second)
+	deadline := time.Now().Add(downBound())
+	for {
+		rs := r.snapshot().VirtualServers[0].RealServers[1]
+		if rs.InTable || rs.Up {
+			t.Fatalf("alpha server that never passed a check is in use: %+v", rs)
+		}
+		if rs.Checks[0].Runs >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dead server's check did not run 3 times: %+v", rs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if b, err := os.ReadFile(out); err == nil {
+		t.Errorf("alpha server starting down ran notify_down: %q", b)
+	}
+}
+
+func TestStopOmegaAndRelease(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		keep     bool
+		flush    string
+		wantKeys []string
+	}{
+		{name: "release", wantKeys: []string{"UDP 192.0.2.1:53"}},
+		{name: "dont-release", keep: true, wantKeys: []string{"TCP 10.0.0.5:80", "UDP 192.0.2.1:53"}},
+		{name: "lvs_flush_on_stop", flush: "lvs_flush_on_stop", wantKeys: nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newTCPServer(t)
+			dir := t.TempDir()
+			out := filepath.Join(dir, "notes")
+			script := noteScript(t, dir, out)
+			conf := fmt.Sprintf(`
+global_defs {
+ %[4]s
+}
+virtual_server 10.0.0.5 80 {
+ %[1]s
+ omega
+ lvs_sched rr
+ lvs_method NAT
+ protocol TCP
+ quorum_down "%[3]s quorum_down"
+ real_server 127.0.0.1 %[2]d {
+  notify_down "%[3]s rs_down"
+  TCP_CHECK { }
+ }
+}
+`, timing, a.addr.Port(), script, tc.flush)
+			loop := newTestLoop(t)
+			fake := ipvs.NewFake()
+			// A service alived does not own (another tool's).
+			foreign := ipvs.Table{}
+			foreign.Add(ipvs.Service{ServiceKey: ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.UDP,
+				Addr: mustAddr("192.0.2.1"), Port: 53}, Scheduler: "rr"})
+			if _, err := ipvs.Apply(fake, ipvs.Plan(foreign, ipvs.Table{}, ipvs.PlanOptions{})); err != nil {
+				t.Fatal(err)
+			}
+			cfg := loadConfig(t, dir, conf)
+			sub, err := New(Options{Post: loop.post, Client: fake, KeepIPVS: tc.keep})
+			if err != nil {
+				t.Fatal(err)
+			}
+			loop.do(func() { err = sub.Start(time.Now(), cfg) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := &rig{t: t, loop: loop, fake: fake, sub: sub}
+			r.waitDests("TCP 10.0.0.5:80", fmt.Sprintf("127.0.0.1:%d=1", a.addr.Port()), time.Second)
+			loop.do(func() { sub.Stop(time.Now()) })
+			// The notifier is closed by Stop after its scripts finished.
+			b, _ := os.ReadFile(out)
+			if got := strings.Fields(string(b)); !slices.Contains(got, "rs_down") || !slices.Contains(got, "quorum_down") {
+				t.Errorf("omega at stop ran %q, want rs_down and quorum_down", got)
+			}
+			var keys []string
+			for _, k := range fake.Snapshot().Keys() {
+				keys = append(keys, k.String())
+			}
+			slices.Sort(keys)
+			if !slices.Equal(keys, tc.wantKeys) {
+				t.Errorf("kernel after stop holds %q, want %q", keys, tc.wantKeys)
+			}
+		})
+	}
+}
