@@ -135,3 +135,32 @@ func hexVal(c byte) byte {
 	}
 	return c - 'A' + 10
 }
+
+// ErrEmptyScript is returned by SplitScript when there is no command.
+var ErrEmptyScript = errors.New("no script command")
+
+// SplitScript splits the Raw text of a script keyword the way keepalived
+// 2.2.7 builds the argv of notify*, quorum_up/down, vrrp_script's script
+// and MISC_CHECK's misc_path: the text is split into words with
+// SplitCommand, and the first word alone is split again to give argv. So
+// `notify_master "/bin/x.sh a 'b c'" root` runs ["/bin/x.sh", "a", "b c"]
+// and rest is ["root"] (notify scripts take a user and group there;
+// script and misc_path ignore it) — and `notify_master /bin/x.sh a` runs
+// /bin/x.sh alone, as user "a".
+func SplitScript(raw string) (argv, rest []string, err error) {
+	words, err := SplitCommand(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(words) == 0 {
+		return nil, nil, fmt.Errorf("split script %q: %w", raw, ErrEmptyScript)
+	}
+	argv, err = SplitCommand(words[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(argv) == 0 {
+		return nil, nil, fmt.Errorf("split script %q: %w", raw, ErrEmptyScript)
+	}
+	return argv, words[1:], nil
+}

@@ -45,3 +45,29 @@ func TestSplitCommandErrors(t *testing.T) {
 		t.Errorf("trailing backslash: %v", err)
 	}
 }
+
+func TestSplitScript(t *testing.T) {
+	tests := []struct {
+		raw        string
+		argv, rest []string
+	}{
+		{`"/path/x.sh arg1 'a b'" user group`, []string{"/path/x.sh", "arg1", "a b"}, []string{"user", "group"}},
+		{`/bin/x.sh arg`, []string{"/bin/x.sh"}, []string{"arg"}}, // unquoted words after the command are the user
+		{`'/bin/chk "q"'`, []string{"/bin/chk", "q"}, []string{}},
+		{`"/bin/a\\ b c"`, []string{"/bin/a b", "c"}, []string{}},
+	}
+	for _, tt := range tests {
+		argv, rest, err := SplitScript(tt.raw)
+		if err != nil || !reflect.DeepEqual(argv, tt.argv) || !reflect.DeepEqual(rest, tt.rest) {
+			t.Errorf("SplitScript(%q) = %q, %q, %v; want %q, %q", tt.raw, argv, rest, err, tt.argv, tt.rest)
+		}
+	}
+	for _, raw := range []string{``, `""`, `"  "`} {
+		if _, _, err := SplitScript(raw); !errors.Is(err, ErrEmptyScript) {
+			t.Errorf("SplitScript(%q): %v, want ErrEmptyScript", raw, err)
+		}
+	}
+	if _, _, err := SplitScript(`"/bin/x 'a"`); !errors.Is(err, ErrUnterminatedQuote) {
+		t.Errorf("inner unterminated quote: %v", err)
+	}
+}

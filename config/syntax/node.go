@@ -44,7 +44,8 @@ type Node struct {
 	Args    []string
 	// Raw is the rest of the line after the keyword, preprocessed (macros
 	// expanded) but not split, comments removed and surrounding blanks
-	// trimmed; script keywords re-split it with SplitCommand.
+	// trimmed; script keywords re-split it with SplitScript (argv plus
+	// user/group, as keepalived does) or SplitCommand.
 	Raw      string
 	Pos      Pos
 	Block    bool
