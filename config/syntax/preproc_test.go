@@ -324,8 +324,14 @@ func TestDiagnosticsAreCapped(t *testing.T) {
 	if len(diags) != maxDiags+1 {
 		t.Fatalf("%d diagnostics, want %d", len(diags), maxDiags+1)
 	}
-	if !strings.Contains(diags[maxDiags].Msg, "not shown") {
-		t.Errorf("last diagnostic %q", diags[maxDiags].Msg)
+	if !strings.Contains(diags[maxDiags].Msg, "not shown") || diags[maxDiags].Severity != Error {
+		t.Errorf("last diagnostic %v", diags[maxDiags])
+	}
+	// A Fatal problem after the cap still shows in the marker.
+	m := &memFS{files: map[string]string{"/k/main.conf": strings.Repeat("}\n", 5000) + "includem nope.conf\n"}}
+	_, diags = Parse("/k/main.conf", m.options())
+	if d := diags[len(diags)-1]; d.Severity != Fatal {
+		t.Errorf("marker severity %s, want fatal", d.Severity)
 	}
 }
 

@@ -161,11 +161,11 @@ func (r *reader) addDiag(pos Pos, sev Severity, format string, args ...any) {
 	case len(r.diags) < maxDiags:
 		r.diags = append(r.diags, Diagnostic{Pos: pos, Severity: sev, Msg: fmt.Sprintf(format, args...)})
 	case len(r.diags) == maxDiags:
-		r.diags = append(r.diags, Diagnostic{Pos: pos, Severity: Error,
+		r.diags = append(r.diags, Diagnostic{Pos: pos, Severity: max(sev, Error),
 			Msg: fmt.Sprintf("more than %d diagnostics; the rest are not shown", maxDiags)})
-	}
-	if sev == Error && len(r.diags) > maxDiags {
-		// Keep the worst severity visible even when suppressed.
+	default:
+		// The marker carries the worst suppressed severity, so a Fatal
+		// problem is never hidden by the cap.
 		if last := &r.diags[len(r.diags)-1]; last.Severity < sev {
 			last.Severity = sev
 		}
