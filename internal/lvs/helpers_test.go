@@ -63,13 +63,21 @@ func (l *testLoop) do(fn func()) {
 // anything worse than a warning.
 func loadConfig(t *testing.T, dir, text string) *config.Config {
 	t.Helper()
+	return loadConfigUpTo(t, dir, text, syntax.Warning)
+}
+
+// loadConfigUpTo is loadConfig accepting diagnostics up to worst (for
+// configurations keepalived repairs with an error, like mismatched DR
+// ports).
+func loadConfigUpTo(t *testing.T, dir, text string, worst syntax.Severity) *config.Config {
+	t.Helper()
 	path := filepath.Join(dir, "keepalived.conf")
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cfg, diags := config.Load(path, config.LoadOptions{Hostname: "lb1"})
 	for _, d := range diags {
-		if d.Severity >= syntax.Error {
+		if d.Severity > worst {
 			t.Fatalf("config: %s", config.Format(d))
 		}
 	}
