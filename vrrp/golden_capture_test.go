@@ -68,6 +68,9 @@ func lab(t *testing.T) (nsA, nsB string) {
 	for i, ns := range []string{nsA, nsB} {
 		dev := []string{"va", "vb"}[i]
 		run(t, "ip", "-n", ns, "addr", "add", fmt.Sprintf("10.251.0.%d/24", i+1), "dev", dev)
+		// No kernel-generated link-local (it would derive from a random
+		// MAC): fe80::N is the only one, so captures are reproducible.
+		run(t, "ip", "-n", ns, "link", "set", dev, "addrgenmode", "none")
 		run(t, "ip", "-n", ns, "addr", "add", fmt.Sprintf("fe80::%d/64", i+1), "dev", dev, "nodad")
 		run(t, "ip", "-n", ns, "link", "set", dev, "up")
 	}

@@ -109,6 +109,14 @@ func (in *Instance) EffectivePriority() uint8 { return in.effPrio }
 // Stats returns a copy of the counters.
 func (in *Instance) Stats() Stats { return in.stats }
 
+// ResetStats zeroes the counters and returns their values before (the
+// STATS_CLEAR signal's "print, then clear").
+func (in *Instance) ResetStats() Stats {
+	old := in.stats
+	in.stats = Stats{}
+	return old
+}
+
 // Snapshot is a read-only view of an instance for the API and metrics.
 type Snapshot struct {
 	Name                 string

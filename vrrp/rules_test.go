@@ -471,6 +471,14 @@ func TestSyncGroupRules(t *testing.T) {
 	})
 }
 
+func TestResetStats(t *testing.T) {
+	in := master(t, ruleConfig(100))
+	old := in.ResetStats()
+	if old.BecomeMaster != 1 || old.AdvertSent != 1 || in.Stats() != (Stats{}) {
+		t.Errorf("ResetStats returned %+v, left %+v", old, in.Stats())
+	}
+}
+
 func TestConfigValidate(t *testing.T) {
 	for name, mut := range map[string]func(*Config){
 		"vrid 0":            func(c *Config) { c.VRID = 0 },
