@@ -1,0 +1,207 @@
+package daemon
+
+import (
+	"context"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alived/alived/internal/lvs"
+	"github.com/alived/alived/status"
+	"github.com/alived/alived/vrrp"
+)
+
+// StatusSource adapts a Daemon to status.Source for the control API and
+// the Prometheus collectors, which must not import this package. It
+// converts each published daemon snapshot once and hands the same
+// immutable status.Snapshot to every reader until the loop publishes the
+// next one.
+type StatusSource struct {
+	d       *Daemon
+	build   status.Build
+	started time.Time
+
+	mu       sync.Mutex
+	last     *Snapshot
+	conv     *status.Snapshot
+	reloadAt time.Time
+	reloadOK bool
+}
+
+// NewStatusSource returns a status.Source over d; build identifies the
+// binary in every snapshot and started is the daemon's start time.
+func NewStatusSource(d *Daemon, build status.Build, started time.Time) *StatusSource {
+	return &StatusSource{d: d, build: build, started: started, reloadOK: true}
+}
+
+// Snapshot returns the status view of the latest published state, nil
+// before the loop has published anything.
+func (s *StatusSource) Snapshot() *status.Snapshot {
+	ds := s.d.Snapshot()
+	if ds == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ds != s.last || s.conv == nil {
+		s.conv = ConvertSnapshot(ds, s.build)
+		s.last = ds
+	}
+	out := *s.conv
+	out.Started, out.LastReload, out.LastReloadOK = s.started, s.reloadAt, s.reloadOK
+	return &out
+}
+
+// Reload asks the loop to reload and records the outcome for
+// Snapshot's LastReload / LastReloadOK.
+func (s *StatusSource) Reload(ctx context.Context) error {
+	err := s.d.Reload(ctx)
+	s.mu.Lock()
+	s.reloadAt, s.reloadOK = time.Now(), err == nil
+	s.mu.Unlock()
+	return err
+}
+
+// RecordReload notes the outcome of a reload started elsewhere (SIGHUP).
+func (s *StatusSource) RecordReload(at time.Time, err error) {
+	s.mu.Lock()
+	s.reloadAt, s.reloadOK = at, err == nil
+	s.mu.Unlock()
+}
+
+// ConvertSnapshot builds the canonical status view from a daemon snapshot
+// by recognising the components' own snapshot types. Components it does
+// not know are ignored, so a new component never breaks the API.
+func ConvertSnapshot(ds *Snapshot, build status.Build) *status.Snapshot {
+	out := &status.Snapshot{
+		Taken: ds.Taken, ConfigFile: ds.ConfigFile, Reloads: ds.Reloads, LastReloadOK: true, Build: build,
+		Instances: []status.Instance{}, SyncGroups: []status.SyncGroup{}, Scripts: []status.Script{},
+		VirtualServers: []status.VirtualServer{},
+	}
+	names := make([]string, 0, len(ds.Components))
+	for n := range ds.Components {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		switch c := ds.Components[n].(type) {
+		case VRRPSnapshot:
+			convertVRRP(out, &c)
+		case *VRRPSnapshot:
+			convertVRRP(out, c)
+		case lvs.Snapshot:
+			convertLVS(out, &c)
+		case *lvs.Snapshot:
+			convertLVS(out, c)
+		}
+	}
+	return out
+}
+
+func convertVRRP(out *status.Snapshot, v *VRRPSnapshot) {
+	for _, is := range v.Instances {
+		in := status.Instance{
+			Name: is.Name, Interface: is.Interface, VRID: is.VRID, Version: is.Version,
+			State: stateName(is.State), BasePriority: is.BasePriority, EffectivePriority: is.EffectivePriority,
+			MasterPriority: is.MasterPriority, Since: is.Since,
+			AdvertInterval: is.AdvertInterval, MasterAdvertInterval: is.MasterAdvertInterval,
+			VIPs: make([]string, 0, len(is.VIPs)), Trackers: []status.Tracker{},
+			Stats: convertStats(is.Stats),
+		}
+		if is.MasterAddr.IsValid() {
+			in.MasterAddr = is.MasterAddr.String()
+		}
+		for _, p := range is.VIPs {
+			in.VIPs = append(in.VIPs, p.String())
+		}
+		out.Instances = append(out.Instances, in)
+	}
+	groups := make([]string, 0, len(v.Groups))
+	for g := range v.Groups {
+		groups = append(groups, g)
+	}
+	slices.Sort(groups)
+	for _, g := range groups {
+		out.SyncGroups = append(out.SyncGroups, status.SyncGroup{Name: g, State: v.Groups[g], Members: []string{}})
+	}
+}
+
+// stateName maps the core's states onto keepalived's four; the transient
+// DELETED and STOP states only exist while an instance is going away.
+func stateName(s vrrp.State) string {
+	switch s {
+	case vrrp.StateBackup:
+		return status.StateBackup
+	case vrrp.StateMaster:
+		return status.StateMaster
+	case vrrp.StateFault:
+		return status.StateFault
+	}
+	return status.StateInit
+}
+
+func convertStats(s vrrp.Stats) status.Stats {
+	return status.Stats{
+		AdvertRcvd: s.AdvertRcvd, AdvertSent: s.AdvertSent, BecomeMaster: s.BecomeMaster, ReleaseMaster: s.ReleaseMaster,
+		PacketLenErr: s.PacketLenErr, AdvertIntervalErr: s.AdvertIntervalErr, IPTTLErr: s.IPTTLErr,
+		InvalidTypeRcvd: s.InvalidTypeRcvd, AddrListErr: s.AddrListErr, InvalidAuthType: s.InvalidAuthType,
+		AuthTypeMismatch: s.AuthTypeMismatch, AuthFailure: s.AuthFailure, PriZeroRcvd: s.PriZeroRcvd, PriZeroSent: s.PriZeroSent,
+	}
+}
+
+func convertLVS(out *status.Snapshot, l *lvs.Snapshot) {
+	out.LVSError = l.LastError
+	for _, v := range l.VirtualServers {
+		vs := status.VirtualServer{
+			Name: v.Name, QuorumUp: v.QuorumUp, Quorum: v.Quorum, Hysteresis: v.Hysteresis,
+			WeightSum: v.WeightSum, SorryActive: v.SorryActive,
+			Services: make([]status.Service, 0, len(v.Services)), RealServers: make([]status.RealServer, 0, len(v.RealServers)),
+		}
+		for _, s := range v.Services {
+			vs.Services = append(vs.Services, parseService(s))
+		}
+		for _, r := range v.RealServers {
+			rs := status.RealServer{
+				ConfiguredWeight: r.ConfiguredWeight, EffectiveWeight: r.EffectiveWeight, InTable: r.InTable,
+				Up: r.Up, Reason: r.Reason, LastError: r.LastError, CheckDuration: r.CheckDuration,
+				Checks: make([]status.Check, 0, len(r.Checks)),
+			}
+			rs.Address, rs.Port = splitKey(r.Key)
+			for _, c := range r.Checks {
+				rs.Checks = append(rs.Checks, status.Check{
+					Name: c.Name, Kind: string(c.Kind), Up: c.Up, Runs: c.Runs, LastError: c.LastError,
+					Duration: c.Duration, LastRun: c.LastRun,
+				})
+			}
+			vs.RealServers = append(vs.RealServers, rs)
+		}
+		out.VirtualServers = append(out.VirtualServers, vs)
+	}
+}
+
+// parseService splits ipvs.ServiceKey's text form ("TCP 10.0.0.1:80",
+// "FWM 5", "FWM 5 IPv6") into labelled fields.
+func parseService(s string) status.Service {
+	f := strings.Fields(s)
+	if len(f) >= 2 && f[0] == "FWM" {
+		m, _ := strconv.ParseUint(f[1], 10, 32)
+		return status.Service{Proto: "FWM", FWMark: uint32(m)}
+	}
+	if len(f) == 2 {
+		if ap, err := netip.ParseAddrPort(f[1]); err == nil {
+			return status.Service{Proto: f[0], Address: ap.Addr().String(), Port: ap.Port()}
+		}
+	}
+	return status.Service{Proto: s}
+}
+
+// splitKey splits a real server key "ADDR:PORT" ("[v6]:PORT").
+func splitKey(k string) (string, uint16) {
+	if ap, err := netip.ParseAddrPort(k); err == nil {
+		return ap.Addr().String(), ap.Port()
+	}
+	return k, 0
+}

@@ -1,0 +1,56 @@
+package daemon
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/alived/alived/internal/lvs"
+	"github.com/alived/alived/status"
+	"github.com/alived/alived/vrrp"
+)
+
+func TestConvertSnapshot(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	ds := &Snapshot{Taken: t0, ConfigFile: "/etc/k.conf", Reloads: 1, Components: map[string]any{
+		"vrrp": VRRPSnapshot{
+			Instances: []InstanceSnapshot{{
+				Snapshot: vrrp.Snapshot{Name: "VI_1", VRID: 51, Version: 2, State: vrrp.StateMaster, BasePriority: 100,
+					EffectivePriority: 90, MasterAddr: netip.MustParseAddr("10.0.0.2"), Since: t0,
+					Stats: vrrp.Stats{AdvertSent: 4, AuthFailure: 2}},
+				Interface: "eth0", VRID: 51, VIPs: []netip.Prefix{netip.MustParsePrefix("192.0.2.1/32")},
+			}, {
+				Snapshot: vrrp.Snapshot{Name: "VI_2", State: vrrp.StateStop},
+			}},
+			Groups: map[string]string{"G": "MASTER"},
+		},
+		"lvs": lvs.Snapshot{VirtualServers: []lvs.VirtualServerStatus{{
+			Name: "vs1", Services: []string{"TCP 10.0.0.1:80", "FWM 7"}, QuorumUp: true,
+			RealServers: []lvs.RealServerStatus{{Key: "[2001:db8::1]:8080", ConfiguredWeight: 3, EffectiveWeight: 0, Up: false, LastError: "refused"}},
+		}}},
+		"unknown": 42,
+	}}
+	s := ConvertSnapshot(ds, status.Build{Version: "v"})
+	if len(s.Instances) != 2 {
+		t.Fatalf("instances = %d", len(s.Instances))
+	}
+	in := s.Instances[0]
+	if in.State != "MASTER" || in.EffectivePriority != 90 || in.MasterAddr != "10.0.0.2" || in.Interface != "eth0" ||
+		in.VIPs[0] != "192.0.2.1/32" || in.Stats.AdvertSent != 4 || in.Stats.AuthFailure != 2 {
+		t.Errorf("instance converted wrongly: %+v", in)
+	}
+	if s.Instances[1].State != "INIT" {
+		t.Errorf("STOP maps to %q, want INIT", s.Instances[1].State)
+	}
+	if len(s.SyncGroups) != 1 || s.SyncGroups[0].State != "MASTER" {
+		t.Errorf("sync groups %+v", s.SyncGroups)
+	}
+	vs := s.VirtualServers[0]
+	if vs.Services[0] != (status.Service{Proto: "TCP", Address: "10.0.0.1", Port: 80}) || vs.Services[1] != (status.Service{Proto: "FWM", FWMark: 7}) {
+		t.Errorf("services %+v", vs.Services)
+	}
+	rs := vs.RealServers[0]
+	if rs.Address != "2001:db8::1" || rs.Port != 8080 || rs.ConfiguredWeight != 3 || rs.LastError != "refused" {
+		t.Errorf("real server %+v", rs)
+	}
+}

@@ -1,0 +1,289 @@
+// Package status holds the canonical, immutable view of a running alived
+// that the control API, the Prometheus collectors, alivectl and the
+// keepalived-style dumps all read. The daemon builds one Snapshot per
+// published loop state; readers never modify it, so it can be shared
+// between goroutines without locks.
+//
+// Names follow keepalived where keepalived has a name (state strings,
+// the stats counters of its JSON dump), so operators moving from
+// keepalived recognise them.
+package status
+
+import (
+	"context"
+	"strconv"
+	"time"
+)
+
+// Source is what the API and the collectors read: the latest snapshot and
+// the one state-changing command they may issue.
+type Source interface {
+	// Snapshot returns the latest published state; nil before the daemon
+	// has started.
+	Snapshot() *Snapshot
+	// Reload asks the daemon to reload its configuration and returns its
+	// verdict.
+	Reload(ctx context.Context) error
+}
+
+// Snapshot is the whole daemon at one instant.
+type Snapshot struct {
+	// Taken is when the daemon published the state.
+	Taken time.Time `json:"taken"`
+	// Started is when the daemon started.
+	Started    time.Time `json:"started"`
+	ConfigFile string    `json:"config_file"`
+	// Reloads counts successful reloads; LastReload is the time of the
+	// latest attempt and LastReloadOK whether it succeeded.
+	Reloads      int       `json:"reloads"`
+	LastReload   time.Time `json:"last_reload,omitzero"`
+	LastReloadOK bool      `json:"last_reload_ok"`
+	Build        Build     `json:"build"`
+
+	Instances      []Instance      `json:"instances"`
+	SyncGroups     []SyncGroup     `json:"sync_groups"`
+	Scripts        []Script        `json:"scripts"`
+	VirtualServers []VirtualServer `json:"virtual_servers"`
+	// LVSError is the last failed kernel update (empty if none).
+	LVSError string `json:"lvs_error,omitempty"`
+	Notify   Notify `json:"notify"`
+}
+
+// Build identifies the binary.
+type Build struct {
+	Version   string `json:"version"`
+	GoVersion string `json:"go_version"`
+	Revision  string `json:"revision,omitempty"`
+}
+
+// VRRP states as keepalived names them (and numbers them in its JSON dump
+// and the exporters' keepalived_vrrp_state).
+const (
+	StateInit   = "INIT"
+	StateBackup = "BACKUP"
+	StateMaster = "MASTER"
+	StateFault  = "FAULT"
+)
+
+// StateNumber is keepalived's integer for a state name: 0 INIT, 1 BACKUP,
+// 2 MASTER, 3 FAULT; -1 for anything else.
+func StateNumber(state string) int {
+	switch state {
+	case StateInit:
+		return 0
+	case StateBackup:
+		return 1
+	case StateMaster:
+		return 2
+	case StateFault:
+		return 3
+	}
+	return -1
+}
+
+// Instance is one vrrp_instance.
+type Instance struct {
+	Name      string `json:"iname"`
+	Interface string `json:"ifp_ifname"`
+	VRID      uint8  `json:"vrid"`
+	Version   uint8  `json:"version"`
+	// State is "INIT", "BACKUP", "MASTER" or "FAULT".
+	State             string `json:"state"`
+	BasePriority      uint8  `json:"base_priority"`
+	EffectivePriority uint8  `json:"effective_priority"`
+	// MasterAddr is the current master's address (empty until known).
+	MasterAddr     string `json:"master_address,omitempty"`
+	MasterPriority uint8  `json:"master_priority"`
+	// Since is when State was entered.
+	Since                time.Time     `json:"last_transition"`
+	AdvertInterval       time.Duration `json:"adver_int"`
+	MasterAdvertInterval time.Duration `json:"master_adver_int"`
+	// VIPs are the virtual addresses in CIDR form.
+	VIPs []string `json:"vips"`
+	// SyncGroup is the group the instance belongs to, if any.
+	SyncGroup string `json:"sync_group,omitempty"`
+	// Trackers are the objects that move the priority or force FAULT.
+	Trackers []Tracker `json:"trackers"`
+	Stats    Stats     `json:"stats"`
+	// Transitions counts master transitions by reason (alived addition;
+	// keepalived only counts become/release master).
+	Transitions map[string]uint64 `json:"transitions,omitempty"`
+}
+
+// Tracker kinds.
+const (
+	TrackScript    = "script"
+	TrackFile      = "file"
+	TrackInterface = "interface"
+	TrackProcess   = "process"
+)
+
+// Tracker is one tracked object of an instance.
+type Tracker struct {
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	// Up is the tracked object's health; Weight what it currently adds to
+	// the priority (0 when it has no weight or is healthy and negative).
+	Up     bool `json:"up"`
+	Weight int  `json:"weight"`
+}
+
+// Stats are keepalived's per-instance counters under the names of its JSON
+// dump's "stats" object.
+type Stats struct {
+	AdvertRcvd        uint64 `json:"advert_rcvd"`
+	AdvertSent        uint64 `json:"advert_sent"`
+	BecomeMaster      uint64 `json:"become_master"`
+	ReleaseMaster     uint64 `json:"release_master"`
+	PacketLenErr      uint64 `json:"packet_len_err"`
+	AdvertIntervalErr uint64 `json:"advert_interval_err"`
+	IPTTLErr          uint64 `json:"ip_ttl_err"`
+	InvalidTypeRcvd   uint64 `json:"invalid_type_rcvd"`
+	AddrListErr       uint64 `json:"addr_list_err"`
+	InvalidAuthType   uint64 `json:"invalid_authtype"`
+	AuthTypeMismatch  uint64 `json:"authtype_mismatch"`
+	AuthFailure       uint64 `json:"auth_failure"`
+	PriZeroRcvd       uint64 `json:"pri_zero_rcvd"`
+	PriZeroSent       uint64 `json:"pri_zero_sent"`
+}
+
+// SyncGroup is one vrrp_sync_group.
+type SyncGroup struct {
+	Name    string   `json:"name"`
+	State   string   `json:"state"`
+	Members []string `json:"members"`
+}
+
+// Script is one vrrp_script (keepalived_script_status in the exporters).
+type Script struct {
+	Name string `json:"name"`
+	// Up is the script's state after rise/fall counting.
+	Up bool `json:"up"`
+}
+
+// VirtualServer is one virtual_server (or group) with its real servers.
+type VirtualServer struct {
+	Name string `json:"name"`
+	// Services are the kernel services it expands to, each with its
+	// identity split out for metric labels.
+	Services []Service `json:"services"`
+	// QuorumUp tells whether the live weight sum reaches the quorum.
+	QuorumUp   bool   `json:"quorum_up"`
+	Quorum     uint32 `json:"quorum"`
+	Hysteresis uint32 `json:"hysteresis"`
+	WeightSum  int64  `json:"weight_sum"`
+	// SorryActive tells whether the sorry server is taking the traffic.
+	SorryActive bool         `json:"sorry_active"`
+	RealServers []RealServer `json:"real_servers"`
+	// Counters are the kernel's service counters (zero when unknown).
+	Counters Counters `json:"counters"`
+}
+
+// Service is one kernel service: address, port and protocol, or a
+// firewall mark.
+type Service struct {
+	Proto   string `json:"proto"`
+	Address string `json:"address,omitempty"`
+	Port    uint16 `json:"port,omitempty"`
+	FWMark  uint32 `json:"fwmark,omitempty"`
+}
+
+// RealServer is one real_server of a virtual server.
+type RealServer struct {
+	Address string `json:"address"`
+	Port    uint16 `json:"port"`
+	// ConfiguredWeight is the weight in the file; EffectiveWeight the
+	// weight in the kernel table (0 when drained or inhibited); InTable
+	// whether the server is in the table at all.
+	ConfiguredWeight int    `json:"configured_weight"`
+	EffectiveWeight  uint32 `json:"effective_weight"`
+	InTable          bool   `json:"in_table"`
+	Up               bool   `json:"up"`
+	// Reason is why it last changed state; LastError the latest failing
+	// probe's message.
+	Reason    string `json:"reason,omitempty"`
+	LastError string `json:"last_error,omitempty"`
+	// CheckDuration is how long the latest probe took.
+	CheckDuration time.Duration `json:"check_duration"`
+	Checks        []Check       `json:"checks"`
+	Counters      Counters      `json:"counters"`
+}
+
+// Check is one health checker of a real server.
+type Check struct {
+	Name      string        `json:"name"`
+	Kind      string        `json:"kind"`
+	Up        bool          `json:"up"`
+	Runs      int           `json:"runs"`
+	LastError string        `json:"last_error,omitempty"`
+	Duration  time.Duration `json:"duration"`
+	LastRun   time.Time     `json:"last_run,omitzero"`
+}
+
+// Counters are IPVS traffic counters as the kernel keeps them.
+type Counters struct {
+	Connections       uint64 `json:"connections"`
+	ActiveConns       uint64 `json:"active_conns"`
+	InactiveConns     uint64 `json:"inactive_conns"`
+	IncomingPackets   uint64 `json:"incoming_packets"`
+	OutgoingPackets   uint64 `json:"outgoing_packets"`
+	IncomingBytes     uint64 `json:"incoming_bytes"`
+	OutgoingBytes     uint64 `json:"outgoing_bytes"`
+	CountersAvailable bool   `json:"counters_available"`
+}
+
+// Notify counts notification work (scripts, FIFO, SMTP).
+type Notify struct {
+	Sent    uint64 `json:"sent"`
+	Dropped uint64 `json:"dropped"`
+	Failed  uint64 `json:"failed"`
+}
+
+// Master reports the first instance in MASTER state, for one-line
+// summaries; ok is false when none is.
+func (s *Snapshot) Master() (name string, ok bool) {
+	for _, in := range s.Instances {
+		if in.State == StateMaster {
+			return in.Name, true
+		}
+	}
+	return "", false
+}
+
+// Summary is a one-line description of the state ("VI_1 MASTER, VI_2
+// BACKUP; 3/4 real servers up"), used for systemd's STATUS= and logs.
+func (s *Snapshot) Summary() string {
+	if s == nil {
+		return "starting"
+	}
+	out := ""
+	for i, in := range s.Instances {
+		if i == 4 {
+			out += ", …"
+			break
+		}
+		if i > 0 {
+			out += ", "
+		}
+		out += in.Name + " " + in.State
+	}
+	up, total := 0, 0
+	for _, vs := range s.VirtualServers {
+		for _, rs := range vs.RealServers {
+			total++
+			if rs.Up {
+				up++
+			}
+		}
+	}
+	if total > 0 {
+		if out != "" {
+			out += "; "
+		}
+		out += strconv.Itoa(up) + "/" + strconv.Itoa(total) + " real servers up"
+	}
+	if out == "" {
+		out = "running, nothing configured"
+	}
+	return out
+}
