@@ -137,8 +137,8 @@ func (in *Instance) check(msg []byte, meta RxMeta) error {
 func (in *Instance) checksumOK(msg []byte, meta RxMeta, unicast bool) bool {
 	c := &in.cfg
 	v := c.Version
-	if c.Version == 2 || c.V3ChecksumAsV2 {
-		return VerifyChecksum(msg, v, meta.Src, meta.Dst, c.V3ChecksumAsV2)
+	if c.Version == 2 || in.asV2() {
+		return VerifyChecksum(msg, v, meta.Src, meta.Dst, true)
 	}
 	dst := meta.Dst
 	oldOnly := unicast && !c.IPv6 && c.OldUnicastChecksum == ChecksumCompatOld

@@ -378,3 +378,21 @@ func FuzzReceive(f *testing.F) {
 		}
 	})
 }
+
+func TestV3ChecksumAsV2(t *testing.T) {
+	c := checkConfig()
+	c.Version, c.AuthType, c.AuthPass, c.V3ChecksumAsV2 = 3, AuthNone, "", true
+	in := started(t, c)
+	a := peerAdvert(c, 150)
+	asV2, _ := a.AppendSealed(nil, peerSrc, MulticastGroup4, true)
+	if err := in.Receive(t0, asV2, mcastMeta); err != nil {
+		t.Errorf("v2-style checksum refused: %v", err)
+	}
+	if err := in.Receive(t0, seal(t, a, peerSrc, MulticastGroup4), mcastMeta); !errors.Is(err, ErrChecksum) {
+		t.Errorf("pseudo-header checksum accepted with v3_checksum_as_v2: %v", err)
+	}
+	out, _ := in.AppendAdvert(nil, 100, c.PrimaryAddr, MulticastGroup4)
+	if !VerifyChecksum(out, 3, c.PrimaryAddr, MulticastGroup4, true) {
+		t.Error("our advert does not carry the v2-style checksum")
+	}
+}

@@ -83,7 +83,8 @@ type Config struct {
 	CheckUnicastSrc bool
 	// OldUnicastChecksum is old_unicast_checksum.
 	OldUnicastChecksum ChecksumCompat
-	// V3ChecksumAsV2 computes v3 checksums without the pseudo-header.
+	// V3ChecksumAsV2 computes v3 IPv4 checksums without the pseudo-header
+	// (no effect over IPv6, where the kernel owns the checksum).
 	V3ChecksumAsV2 bool
 	// NoPreempt is nopreempt: a backup never takes over from a live master
 	// of lower priority.

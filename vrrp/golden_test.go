@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden from a real keepalived (needs root and "+
@@ -247,4 +248,44 @@ func vrrpFromFrame(f []byte) (golden, bool) {
 			ttl: int(ip[7]), msg: slices.Clone(ip[40 : 40+n])}, true
 	}
 	return golden{}, false
+}
+
+// TestGoldenThroughReceive: every captured keepalived advert passes all
+// receive checks of a matching backup instance, with the IP metadata it
+// was captured with, and is counted as received.
+func TestGoldenThroughReceive(t *testing.T) {
+	for _, c := range goldenCases {
+		t.Run(c.name, func(t *testing.T) {
+			g := readGolden(t, c.name)
+			cfg := DefaultConfig()
+			cfg.Name, cfg.VRID, cfg.Version, cfg.IPv6, cfg.Priority = c.name, c.vrid, c.version, c.ipv6, 1
+			cfg.AdvertInterval = time.Duration(c.interval) * time.Second
+			if c.version == 3 {
+				cfg.AdvertInterval = time.Duration(c.interval) * 10 * time.Millisecond
+			}
+			cfg.AuthType, cfg.AuthPass = c.auth, c.pass
+			for _, v := range c.vips {
+				cfg.VIPs = append(cfg.VIPs, netip.MustParseAddr(v))
+			}
+			cfg.PrimaryAddr = netip.MustParseAddr("10.251.0.2")
+			if c.ipv6 {
+				cfg.PrimaryAddr = netip.MustParseAddr("fe80::2")
+			}
+			if c.unicast {
+				cfg.UnicastPeers = []Peer{{Addr: g.src}}
+				cfg.CheckUnicastSrc = true
+			}
+			in, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = in.Start(t0)
+			if err := in.Receive(t0, g.msg, RxMeta{Src: g.src, Dst: g.dst, TTL: g.ttl}); err != nil {
+				t.Fatalf("Receive: %v", err)
+			}
+			if s := in.Snapshot(); s.Stats.AdvertRcvd != 1 || s.MasterAddr != g.src || s.MasterPriority != c.priority {
+				t.Errorf("snapshot after the advert: %+v", s)
+			}
+		})
+	}
 }

@@ -537,12 +537,17 @@ func (in *Instance) AppendAdvert(b []byte, prio uint8, src, dst netip.Addr) ([]b
 	if in.oldChecksum && !in.cfg.IPv6 && !dst.IsMulticast() {
 		csumDst = in.cfg.group()
 	}
-	b, err := in.tx.AppendSealed(b, src, csumDst, in.cfg.V3ChecksumAsV2)
+	b, err := in.tx.AppendSealed(b, src, csumDst, in.asV2())
 	if err != nil {
 		return b, fmt.Errorf("vrrp_instance %s: building advert: %w", in.cfg.Name, err)
 	}
 	return b, nil
 }
+
+// asV2 reports whether v3 checksums omit the pseudo-header. Only IPv4 has
+// the option: over IPv6 the kernel computes and checks the checksum with
+// the pseudo-header (IPV6_CHECKSUM), whatever keepalived is told.
+func (in *Instance) asV2() bool { return in.cfg.V3ChecksumAsV2 && !in.cfg.IPv6 }
 
 // Destinations returns where adverts go: every unicast peer, or the
 // multicast group. The slice is shared and must not be modified.
