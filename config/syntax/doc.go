@@ -44,9 +44,8 @@
 //     configuration that differs in corner cases (a comment line inside a
 //     multi-line definition ends it there; `@id include` lines are included
 //     twice); this package gives the parent's reading.
-//   - A wildcard include whose directory is missing counts as "no match",
-//     not "missing file", since Options.Glob cannot tell the two apart;
-//     matched files that are executable are not skipped.
+//   - Matched include files that are executable are not skipped (keepalived
+//     skips them); directories fail to read and are skipped.
 //   - Where keepalived hangs or exhausts memory (`$A=${A}`, include loops,
 //     unbounded ~SEQ), parsing stops with an Error: see the limits in
 //     parse.go and reader.go.

@@ -52,8 +52,15 @@ func (m *memFS) glob(pattern string) ([]string, error) {
 	if _, err := path.Match(pattern, ""); err != nil {
 		return nil, err
 	}
-	var out []string
+	// Directories exist implicitly: every parent of a file.
+	names := map[string]bool{}
 	for name := range m.files {
+		for n := name; n != "/" && n != "."; n = path.Dir(n) {
+			names[n] = true
+		}
+	}
+	var out []string
+	for name := range names {
 		if ok, _ := path.Match(path.Clean(pattern), name); ok {
 			out = append(out, name)
 		}

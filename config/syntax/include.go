@@ -213,10 +213,20 @@ func (r *reader) openInclude(pattern string, typ includeFlags, pos Pos) {
 			r.addDiag(pos, r.severity(g, incRead), "error reading config file(s) %q: %v - skipping", clip(pattern), err)
 			return
 		}
-		if hasMeta(alt) {
-			wild = true
-		} else if len(m) == 0 {
+		switch {
+		case len(m) > 0:
+		case !hasMeta(alt):
 			missing = true
+		default:
+			// glibc counts a directory it cannot open as a missing file,
+			// so a wildcard in a missing directory is "missing", while
+			// one in an existing directory merely matched nothing.
+			wild = true
+			if dir := filepath.Dir(alt); dir != "." && dir != "/" {
+				if d, err := r.opts.Glob(dir); err == nil && len(d) == 0 {
+					missing = true
+				}
+			}
 		}
 		matches = append(matches, m...)
 	}

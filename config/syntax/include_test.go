@@ -55,8 +55,9 @@ include conf.d/{c,a}.conf
 
 func TestIncludeChecks(t *testing.T) {
 	files := map[string]string{
-		"/k/a.conf":   "a\n",
-		"/k/bad.conf": "unreadable\n",
+		"/k/a.conf":           "a\n",
+		"/k/bad.conf":         "unreadable\n",
+		"/k/empty/readme.txt": "an existing directory without .conf files\n",
 	}
 	tests := []struct {
 		name, src string
@@ -65,19 +66,21 @@ func TestIncludeChecks(t *testing.T) {
 		want      []string // keywords read
 	}{
 		{"plain missing", "include nope.conf", Warning, "config files missing", nil},
-		{"plain no wildcard match", "include none/*.conf", -1, "", nil},
+		{"plain no wildcard match", "include empty/*.conf", -1, "", nil},
 		{"quotes are part of the name", `include "a.conf"`, Warning, "config files missing", nil},
 		{"includer missing", "includer nope.conf", Warning, "config files missing", nil},
 		{"includer unreadable", "includer bad.conf", Fatal, "cannot be read", nil},
 		{"plain unreadable", "include bad.conf", Warning, "cannot be read", nil},
 		{"includem missing", "includem nope.conf", Fatal, "config files missing", nil},
-		{"includem no wildcard match", "includem none/*.conf", -1, "", nil},
-		{"includew no wildcard match", "includew none/*.conf", Fatal, "no config files matched", nil},
+		{"includem no wildcard match", "includem empty/*.conf", -1, "", nil},
+		{"includem wildcard in missing dir", "includem none/*.conf", Fatal, "config files missing", nil},
+		{"include wildcard in missing dir", "include none/*.conf", Warning, "config files missing", nil},
+		{"includew no wildcard match", "includew empty/*.conf", Fatal, "no config files matched", nil},
 		{"includeb partial", "includeb {a,nope}.conf", Fatal, "some config files missing", nil},
 		{"include partial", "include {a,nope}.conf", Warning, "some config files missing", []string{"a"}},
 		{"includea missing", "includea nope.conf", Fatal, "config files missing", nil},
 		{"include_check all", "global_defs {\ninclude_check\n}\ninclude nope.conf", Fatal, "missing", []string{"global_defs", "include_check"}},
-		{"include_check match", "global_defs {\ninclude_check match\n}\ninclude none/*.conf\ninclude nope.conf", Fatal, "missing", []string{"global_defs", "include_check match"}},
+		{"include_check match", "global_defs {\ninclude_check match\n}\ninclude empty/*.conf\ninclude nope.conf", Fatal, "missing", []string{"global_defs", "include_check match"}},
 		{"include_check -match", "global_defs {\ninclude_check\ninclude_check -match\n}\ninclude nope.conf", Warning, "missing", []string{"global_defs", "include_check", "include_check -match"}},
 	}
 	for _, tt := range tests {

@@ -3,7 +3,9 @@ package syntax
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -118,4 +120,80 @@ func lineDiff(want, got []string) string {
 		fmt.Fprintf(&b, "%s%-50s | %s\n", mark, w, g)
 	}
 	return b.String()
+}
+
+// exitStatus runs keepalived -t on path and returns its exit status:
+// 0 valid, 5 configuration errors, 6 errors that stop keepalived (in
+// 2.2.7; the man page's numbers are one lower).
+func exitStatus(t *testing.T, bin, path string) int {
+	t.Helper()
+	err := exec.Command(bin, "-t", "-f", path).Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.ExitCode()
+	}
+	t.Fatalf("running keepalived: %v", err)
+	return -1
+}
+
+// worst is the status keepalived -t would give for our diagnostics.
+func worst(diags []Diagnostic) int {
+	st := 0
+	for _, d := range diags {
+		switch d.Severity {
+		case Fatal:
+			return 6
+		case Error:
+			st = 5
+		}
+	}
+	return st
+}
+
+// Include problems are only logged, are errors, or stop keepalived,
+// depending on the include variant and include_check; keepalived's -t exit
+// status must match the worst severity we report.
+func TestIncludeSeverityAgreesWithKeepalived(t *testing.T) {
+	bin := testenv.RequireBinary(t, "keepalived")
+	dir := t.TempDir()
+	for name, body := range map[string]string{"sub/a.conf": "# nothing\n", "empty/readme.txt": "x\n"} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, src := range []string{
+		"include nope.conf",
+		"includer nope.conf",
+		"includem nope.conf",
+		"includem none/*.conf",
+		"includem empty/*.conf",
+		"includew empty/*.conf",
+		"include none/*.conf",
+		"includeb sub/{a,nope}.conf",
+		"include sub/{a,nope}.conf",
+		"includea nope.conf",
+		"include sub/a.conf",
+		"global_defs {\n include_check\n}\ninclude nope.conf",
+		"global_defs {\n include_check match\n}\ninclude empty/*.conf",
+		"global_defs {\n include_check readable\n}",
+		"}",
+		"a {",
+	} {
+		path := filepath.Join(dir, "t.conf")
+		if err := os.WriteFile(path, []byte(src+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		want := exitStatus(t, bin, path)
+		_, diags := Parse(path, Options{ConfigID: "x"})
+		if got := worst(diags); got != want {
+			t.Errorf("%q: keepalived -t exits %d, our diagnostics say %d: %v", src, want, got, diags)
+		}
+	}
 }
