@@ -256,6 +256,14 @@ func mapVIP(ip *config.VirtualIP, defIndex int, lookup ifaceLookup) (netio.VIP, 
 		}
 		nv.Scope = netio.Scope(n)
 	}
+	if ip.Prefix.Addr().Is6() {
+		// keepalived 2.2.7 adds IPv6 VIPs with IFA_F_NODAD and preferred
+		// lifetime forever (seen with `ip addr` on its VIPs): a new master
+		// must answer at once, not after a second of DAD.
+		nv.NoDAD = true
+		forever := uint32(netio.LifetimeForever)
+		nv.PreferredLft = &forever
+	}
 	if ip.PreferredLft != "" {
 		var lft uint32 = netio.LifetimeForever
 		if ip.PreferredLft != "forever" {
