@@ -394,3 +394,62 @@ func selfSigned(t *testing.T) []byte {
 	}
 	return der
 }
+
+// clientCert writes a self-signed client certificate and its key as PEM
+// files and returns their paths and the certificate.
+func clientCert(t *testing.T, dir string) (certPath, keyPath string, cert *x509.Certificate) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "alived-checker"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
+		IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err = x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPath, keyPath = filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key")
+	writePEM(t, certPath, der)
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certPath, keyPath, cert
+}
+
+func TestSSLGetClientCertificate(t *testing.T) {
+	dir := t.TempDir()
+	certPath, keyPath, cert := clientCert(t, dir)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, r.TLS.PeerCertificates[0].Subject.CommonName)
+	}))
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	ap := addrOf(t, srv.Listener.Addr())
+
+	with := newHTTP(t, HTTPOptions{Conn: Conn{Addr: ap}, TLS: true, SSL: SSLOptions{Certificate: certPath, Key: keyPath},
+		URLs: []URL{{Path: "/", Digest: md5hex("alived-checker")}}})
+	r, _ := checkWithin(t, with, 2*time.Second)
+	mustPass(t, r)
+
+	without := newHTTP(t, HTTPOptions{Conn: Conn{Addr: ap}, TLS: true, URLs: []URL{{Path: "/"}}})
+	r, _ = checkWithin(t, without, 2*time.Second)
+	mustFail(t, r, "server requires a client certificate")
+
+	if _, err := NewHTTP(HTTPOptions{Conn: Conn{Addr: ap}, TLS: true, SSL: SSLOptions{Certificate: certPath, Key: certPath}}); err == nil {
+		t.Error("certificate file accepted as key")
+	}
+}

@@ -136,3 +136,34 @@ func TestMiscScriptSecurity(t *testing.T) {
 		t.Error("world-writable script accepted under script security")
 	}
 }
+
+func TestMiscRunsAsScriptUser(t *testing.T) {
+	testenv.RequireRoot(t)
+	dir := t.TempDir()
+	// nobody must be able to reach the script and write its output.
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(dir, "out")
+	if err := os.WriteFile(out, nil, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(out, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "id.sh")
+	if err := os.WriteFile(p, []byte("#!/bin/sh\nid -u > "+out+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewMisc(MiscOptions{Path: p, User: "nobody"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustPass(t, c.Check(t.Context()))
+	b, _ := os.ReadFile(out)
+	if got := strings.TrimSpace(string(b)); got != "65534" {
+		t.Errorf("script ran as uid %q, want nobody (65534)", got)
+	}
+}
