@@ -44,8 +44,6 @@
 //     configuration that differs in corner cases (a comment line inside a
 //     multi-line definition ends it there; `@id include` lines are included
 //     twice); this package gives the parent's reading.
-//   - Matched include files that are executable are not skipped (keepalived
-//     skips them); directories fail to read and are skipped.
 //   - Where keepalived hangs or exhausts memory (`$A=${A}`, include loops,
 //     unbounded ~SEQ), parsing stops with an Error: see the limits in
 //     parse.go and reader.go.

@@ -1,9 +1,46 @@
 package syntax
 
 import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 )
+
+// maxFileSize bounds one configuration file read from disk.
+const maxFileSize = 64 << 20
+
+// errNotConfigFile is why readConfigFile refuses a file.
+var errNotConfigFile = errors.New("not a regular non-executable file")
+
+// readConfigFile is the default Options.ReadFile. Like keepalived, it only
+// reads regular files without execute permission, which also keeps
+// `include /dev/zero` or a FIFO from hanging the parser; it checks before
+// opening, since opening a FIFO blocks.
+func readConfigFile(name string) ([]byte, error) {
+	st, err := os.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() || st.Mode().Perm()&0o111 != 0 {
+		return nil, fmt.Errorf("%s: %w", name, errNotConfigFile)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	src, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(src) > maxFileSize {
+		return nil, fmt.Errorf("%s is larger than %d bytes", name, maxFileSize)
+	}
+	return src, nil
+}
 
 // openMain starts reading the main configuration file, a glob pattern as
 // keepalived's -f accepts. Anything that stops it from being read is

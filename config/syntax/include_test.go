@@ -2,6 +2,8 @@ package syntax
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 )
@@ -214,5 +216,29 @@ func TestIncludeCheckSpelling(t *testing.T) {
 	requireDiag(t, diags, Error, 2, `unknown include_check type "readable"`)
 	if len(diags) != 1 || len(nodes[0].Children) != 2 {
 		t.Fatalf("diagnostics %v", diags)
+	}
+}
+
+// The default file reader, like keepalived, skips anything but regular,
+// non-executable files, so an include of a device or FIFO cannot hang.
+func TestDefaultReaderRefusesSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	main := filepath.Join(dir, "main.conf")
+	script := filepath.Join(dir, "script.conf")
+	fifo := filepath.Join(dir, "fifo.conf")
+	if err := os.WriteFile(script, []byte("exec\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscallMkfifo(fifo); err != nil {
+		t.Skipf("no FIFO: %v", err)
+	}
+	src := "a\ninclude /dev/zero\ninclude script.conf\ninclude fifo.conf\ninclude .\nb\n"
+	if err := os.WriteFile(main, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	nodes, diags := Parse(main, Options{ConfigID: "x"})
+	requireKeywords(t, nodes, "a", "b")
+	for _, line := range []int{2, 3, 4, 5} {
+		requireDiag(t, diags, Warning, line, "cannot be read")
 	}
 }

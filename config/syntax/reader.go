@@ -121,7 +121,7 @@ type reader struct {
 
 func newReader(opts Options) *reader {
 	if opts.ReadFile == nil {
-		opts.ReadFile = os.ReadFile
+		opts.ReadFile = readConfigFile
 	}
 	if opts.Glob == nil {
 		opts.Glob = filepath.Glob
