@@ -71,7 +71,7 @@ type Subsystem struct {
 	log *slog.Logger
 
 	plan     *Plan
-	global   config.GlobalDefs
+	cfg      *config.Config
 	pool     *ipvs.Pool
 	rec      *ipvs.Reconciler
 	sched    *healthcheck.Scheduler
@@ -84,6 +84,9 @@ type Subsystem struct {
 	stats   map[checkID]*probeStats
 	retired map[rsID]retiredRS
 
+	// ctx ends the goroutines the Subsystem owns (scheduler, repair);
+	// done counts them.
+	ctx    context.Context
 	cancel context.CancelFunc
 	done   sync.WaitGroup
 
@@ -147,27 +150,10 @@ func (s *Subsystem) Start(now time.Time, cfg *config.Config) error {
 	}
 	plan := BuildPlan(cfg)
 	s.logDiagnostics(plan)
-	client := s.opt.Client
-	if client == nil {
-		n, err := ipvs.Dial()
-		if err != nil {
-			return fmt.Errorf("lvs: opening IPVS: %w", err)
-		}
-		client, s.closeClient = n, n.Close
-	}
-	s.rec = ipvs.NewReconciler(client, ipvs.Options{
-		Logger: s.log, Flush: cfg.Global.LVSFlush,
-		Timeouts: ipvs.Timeouts{
-			TCP:    uint32(cfg.Global.LVSTimeouts.TCP.Seconds()),
-			TCPFin: uint32(cfg.Global.LVSTimeouts.TCPFin.Seconds()),
-			UDP:    uint32(cfg.Global.LVSTimeouts.UDP.Seconds()),
-		},
-	})
 	sched, err := healthcheck.NewScheduler(healthcheck.Options{
 		MaxConcurrent: s.opt.MaxConcurrent, OnTransition: s.enqueue, Rand: s.opt.Rand,
 	})
 	if err != nil {
-		s.release()
 		return fmt.Errorf("lvs: %w", err)
 	}
 	s.sched = sched
@@ -175,14 +161,20 @@ func (s *Subsystem) Start(now time.Time, cfg *config.Config) error {
 	s.live = map[rsID]rsLive{}
 	s.stats = map[checkID]*probeStats{}
 	s.retired = map[rsID]retiredRS{}
-	s.global = cfg.Global
+	s.cfg = cfg
 	s.register(plan, nil)
 	s.pool.SetConfig(plan.PoolConfig())
 	s.applyDynamicWeights(plan)
 	s.plan = plan
-	if _, err := s.rec.Start(s.pool.Desired()); err != nil {
-		s.release()
-		return fmt.Errorf("lvs: adopting the IPVS table: %w", err)
+	ctx, cancel := context.WithCancel(context.Background())
+	s.ctx, s.cancel = ctx, cancel
+	// A configuration without virtual servers (VRRP only) needs no IPVS:
+	// the kernel may not even have the module.
+	if len(plan.VirtualServers) > 0 || s.opt.Client != nil || cfg.Global.LVSFlush {
+		if err := s.openKernel(cfg); err != nil {
+			cancel()
+			return err
+		}
 	}
 	if s.opt.Notifier != nil {
 		s.notifier = s.opt.Notifier
@@ -193,8 +185,6 @@ func (s *Subsystem) Start(now time.Time, cfg *config.Config) error {
 		}
 		s.notifier, s.ownNotifier = n, true
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
 	s.done.Add(1)
 	go func() {
 		defer s.done.Done()
@@ -202,19 +192,48 @@ func (s *Subsystem) Start(now time.Time, cfg *config.Config) error {
 			s.log.Error("lvs: health-check scheduler stopped", "err", err)
 		}
 	}()
-	if s.opt.RepairInterval > 0 {
-		s.done.Add(1)
-		go func() {
-			defer s.done.Done()
-			_ = s.rec.Run(ctx, s.opt.RepairInterval)
-		}()
-	}
 	s.started = true
 	s.log.Info("lvs: started", "virtual_servers", len(plan.VirtualServers))
 	return nil
 }
 
-// release undoes a Start that failed half way.
+// openKernel connects to IPVS (unless Options.Client is given), adopts
+// the kernel's table with the pool's desired state and starts drift
+// repair. It runs at Start, or at the first reload that brings virtual
+// servers.
+func (s *Subsystem) openKernel(cfg *config.Config) error {
+	client := s.opt.Client
+	if client == nil {
+		n, err := ipvs.Dial()
+		if err != nil {
+			return fmt.Errorf("lvs: opening IPVS: %w", err)
+		}
+		client, s.closeClient = n, n.Close
+	}
+	rec := ipvs.NewReconciler(client, ipvs.Options{
+		Logger: s.log, Flush: cfg.Global.LVSFlush,
+		Timeouts: ipvs.Timeouts{
+			TCP:    uint32(cfg.Global.LVSTimeouts.TCP.Seconds()),
+			TCPFin: uint32(cfg.Global.LVSTimeouts.TCPFin.Seconds()),
+			UDP:    uint32(cfg.Global.LVSTimeouts.UDP.Seconds()),
+		},
+	})
+	if _, err := rec.Start(s.pool.Desired()); err != nil {
+		s.release()
+		return fmt.Errorf("lvs: adopting the IPVS table: %w", err)
+	}
+	s.rec = rec
+	if s.opt.RepairInterval > 0 {
+		s.done.Add(1)
+		go func() {
+			defer s.done.Done()
+			_ = rec.Run(s.ctx, s.opt.RepairInterval)
+		}()
+	}
+	return nil
+}
+
+// release closes a netlink connection Start opened.
 func (s *Subsystem) release() {
 	if s.closeClient != nil {
 		_ = s.closeClient()
@@ -345,6 +364,9 @@ func (s *Subsystem) apply(t healthcheck.Transition) {
 // reconcile pushes the pool's desired table to the kernel; a failure is
 // retried from Tick.
 func (s *Subsystem) reconcile(now time.Time) {
+	if s.rec == nil {
+		return
+	}
 	if _, err := s.rec.Update(s.pool.Desired()); err != nil {
 		s.lastErr, s.lastErrAt = err.Error(), now
 		s.retryAt = now.Add(s.opt.RetryInterval)
@@ -434,7 +456,14 @@ func (s *Subsystem) Reload(now time.Time, cfg *config.Config) error {
 	s.register(plan, old)
 	changes := s.pool.SetConfig(plan.PoolConfig())
 	s.plan = plan
-	s.global = cfg.Global
+	s.cfg = cfg
+	if s.rec == nil && len(plan.VirtualServers) > 0 {
+		if err := s.openKernel(cfg); err != nil {
+			s.lastErr, s.lastErrAt = err.Error(), now
+			s.retryAt = now.Add(s.opt.RetryInterval)
+			return err
+		}
+	}
 	s.reconcile(now)
 	s.notifyQuorum(changes)
 	s.log.Info("lvs: reloaded", "virtual_servers", len(plan.VirtualServers))
@@ -466,8 +495,10 @@ func (s *Subsystem) Stop(now time.Time) {
 			s.quorumEvent(vp, false)
 		}
 	}
-	if err := s.rec.Stop(s.stopMode()); err != nil {
-		s.log.Error("lvs: releasing IPVS", "err", err)
+	if s.rec != nil {
+		if err := s.rec.Stop(s.stopMode()); err != nil {
+			s.log.Error("lvs: releasing IPVS", "err", err)
+		}
 	}
 	if s.ownNotifier {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -483,7 +514,7 @@ func (s *Subsystem) Stop(now time.Time) {
 
 // stopMode maps -I and lvs_flush_on_stop onto the reconciler's modes.
 func (s *Subsystem) stopMode() ipvs.StopMode {
-	switch f := s.global.LVSFlushOnStop; {
+	switch f := s.cfg.Global.LVSFlushOnStop; {
 	case s.opt.KeepIPVS:
 		return ipvs.Keep
 	case f == "" || strings.EqualFold(f, "vs"):
@@ -501,9 +532,18 @@ func (s *Subsystem) NextDeadline() time.Time {
 	return s.retryAt
 }
 
-// Tick retries a failed kernel update.
+// Tick retries a failed kernel update (or connection to IPVS).
 func (s *Subsystem) Tick(now time.Time) {
 	if s.stopped || s.stopping || s.retryAt.IsZero() || now.Before(s.retryAt) {
+		return
+	}
+	if s.rec == nil {
+		if err := s.openKernel(s.cfg); err != nil {
+			s.lastErr, s.lastErrAt = err.Error(), now
+			s.retryAt = now.Add(s.opt.RetryInterval)
+			return
+		}
+		s.retryAt = time.Time{}
 		return
 	}
 	s.reconcile(now)

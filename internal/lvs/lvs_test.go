@@ -1,6 +1,7 @@
 package lvs
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -373,5 +374,77 @@ virtual_server 10.0.0.5 80 {
 				t.Errorf("kernel after stop holds %q, want %q", keys, tc.wantKeys)
 			}
 		})
+	}
+}
+
+func TestNoVirtualServersNeedsNoIPVS(t *testing.T) {
+	loop := newTestLoop(t)
+	cfg := loadConfig(t, t.TempDir(), "global_defs {\n router_id lb1\n}\n")
+	// No Client: with virtual servers this would dial netlink, which a
+	// host without the ip_vs module (or without root) refuses.
+	sub, err := New(Options{Post: loop.post})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loop.do(func() { err = sub.Start(time.Now(), cfg) })
+	if err != nil {
+		t.Fatalf("start without virtual servers: %v", err)
+	}
+	var snap Snapshot
+	loop.do(func() { snap = sub.snapshot(); sub.Stop(time.Now()) })
+	if len(snap.VirtualServers) != 0 || snap.LastError != "" {
+		t.Errorf("snapshot = %+v", snap)
+	}
+}
+
+func TestFailedKernelUpdateIsRetried(t *testing.T) {
+	a := newTCPServer(t)
+	b := newTCPServer(t)
+	conf := fmt.Sprintf(`
+virtual_server 10.0.0.7 80 {
+ %s
+ lvs_sched rr
+ lvs_method NAT
+ protocol TCP
+ real_server 127.0.0.1 %d {
+  TCP_CHECK { }
+ }
+ real_server 127.0.0.1 %d {
+  TCP_CHECK { }
+ }
+}
+`, timing, a.addr.Port(), b.addr.Port())
+	r := startRig(t, conf, func(o *Options) { o.RetryInterval = time.Hour })
+	key := "TCP 10.0.0.7:80"
+	r.waitDests(key, fmt.Sprintf("127.0.0.1:%d=1 127.0.0.1:%d=1", a.addr.Port(), b.addr.Port()), time.Second)
+	failed := make(chan struct{}, 1)
+	r.fake.FailWith(func(op ipvs.Op) error {
+		select {
+		case failed <- struct{}{}:
+		default:
+		}
+		return errors.New("injected: netlink busy")
+	})
+	a.stop()
+	select {
+	case <-failed:
+	case <-time.After(downBound()):
+		t.Fatal("no kernel update attempted after the server failed")
+	}
+	var snap Snapshot
+	var next time.Time
+	r.loop.do(func() { snap, next = r.sub.snapshot(), r.sub.NextDeadline() })
+	if !snap.Retrying || !strings.Contains(snap.LastError, "injected") || next.IsZero() {
+		t.Fatalf("after a failed update: snapshot %+v, next deadline %v; want retrying with the error", snap, next)
+	}
+	r.fake.FailWith(nil)
+	r.loop.do(func() { r.sub.Tick(next) })
+	// Tick applied synchronously on the loop: no waiting needed.
+	if got, want := r.dests(key), normDests(fmt.Sprintf("127.0.0.1:%d=1", b.addr.Port())); got != want {
+		t.Errorf("after retry: %q, want %q", got, want)
+	}
+	r.loop.do(func() { snap, next = r.sub.snapshot(), r.sub.NextDeadline() })
+	if snap.Retrying || !next.IsZero() {
+		t.Errorf("still retrying after a successful update: %+v", snap)
 	}
 }
