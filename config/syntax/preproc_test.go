@@ -46,6 +46,10 @@ priority $P
 	nodes, diags := parseString(t, src) // ConfigID host1
 	requireNoDiags(t, diags)
 	requireKeywords(t, nodes, "a_host1", "d_not_other", "e_tab", "f_via_definition", "priority 240")
+
+	// An empty id never matches, even an empty ConfigID.
+	nodes, _ = ParseBytes("/k.conf", []byte("@ a\n@^ b\n"), Options{})
+	requireKeywords(t, nodes, "b")
 }
 
 func TestDefinitions(t *testing.T) {

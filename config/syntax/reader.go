@@ -148,7 +148,7 @@ func newReader(opts Options) *reader {
 	r.defs["_BANG"] = &def{value: "!"}
 	// ${_ENV NAME} is not in keepalived 2.2.7 (which leaves the text
 	// alone); later keepalived versions added it. Its parameter is a name,
-	// so findDefinition treats it specially.
+	// so findRef treats it specially.
 	r.defs["_ENV"] = &def{std: func(name string) string {
 		v, _ := r.opts.LookupEnv(name)
 		return v
@@ -330,7 +330,7 @@ func (r *reader) next() (string, Pos, bool) {
 			if buf[0] == '@' {
 				var keep bool
 				buf, keep = r.conditional(buf)
-				if !keep {
+				if !keep || buf == "" {
 					buf = ""
 					break
 				}
@@ -414,7 +414,7 @@ func (r *reader) conditional(buf string) (string, bool) {
 		return "", false
 	}
 	id := buf[ofs : ofs+sp]
-	if (id == r.opts.ConfigID) == neg {
+	if (id != "" && id == r.opts.ConfigID) == neg {
 		return "", false
 	}
 	return strings.TrimLeft(buf[ofs+sp:], " \t"), true
