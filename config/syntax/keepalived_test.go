@@ -200,3 +200,25 @@ func TestIncludeSeverityAgreesWithKeepalived(t *testing.T) {
 		}
 	}
 }
+
+// The sample configurations shipped with the keepalived package (read in
+// place, not copied) have no syntax-level problems.
+func TestKeepalivedSamplesParse(t *testing.T) {
+	testenv.RequireBinary(t, "keepalived")
+	const dir = "/usr/share/doc/keepalived/samples"
+	files, err := filepath.Glob(dir + "/keepalived.conf.*")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("keepalived is installed but %s has no samples: %v", dir, err)
+	}
+	for _, f := range files {
+		nodes, diags := Parse(f, Options{ConfigID: "x"})
+		for _, d := range diags {
+			if d.Severity >= Error {
+				t.Errorf("%s", d)
+			}
+		}
+		if len(nodes) == 0 {
+			t.Errorf("%s: no nodes", f)
+		}
+	}
+}
