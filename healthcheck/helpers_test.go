@@ -72,7 +72,9 @@ func checkWithin(t *testing.T, c Checker, d time.Duration) (Result, time.Duratio
 	start := time.Now()
 	r := c.Check(ctx)
 	took := time.Since(start)
-	if took > d+500*time.Millisecond {
+	// The slack absorbs scheduling delay on a loaded CI host; a probe that
+	// ignored its deadline would run for seconds or forever.
+	if took > d+time.Second {
 		t.Errorf("probe took %v, deadline was %v", took, d)
 	}
 	return r, took
