@@ -111,8 +111,11 @@ type Options struct {
 	Random func(min, max uint64) uint64
 	// LookupEnv resolves ${_ENV NAME}; nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
-	// ReadFile and Glob give access to files; nil means the os and
-	// path/filepath functions. Tests and fuzzers pass in-memory versions.
+	// ReadFile and Glob give access to files. nil ReadFile reads regular,
+	// non-executable files of at most 64 MiB from disk (as keepalived, it
+	// refuses devices, FIFOs and executables); nil Glob is filepath.Glob.
+	// Brace expansion is done before Glob is called. Tests and fuzzers
+	// pass in-memory versions.
 	ReadFile func(string) ([]byte, error)
 	Glob     func(string) ([]string, error)
 }
