@@ -205,9 +205,12 @@ type tcpServer struct {
 	ln   net.Listener
 }
 
-func newTCPServer(t *testing.T) *tcpServer {
+func newTCPServer(t *testing.T) *tcpServer { return newTCPServerOn(t, "127.0.0.1:0") }
+
+// newTCPServerOn listens on addr.
+func newTCPServerOn(t *testing.T, addr string) *tcpServer {
 	s := &tcpServer{t: t}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
