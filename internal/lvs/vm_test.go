@@ -237,4 +237,3 @@ func sh(t *testing.T, cmd string) string {
 	}
 	return string(out)
 }
-
