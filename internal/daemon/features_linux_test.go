@@ -391,3 +391,27 @@ func TestPIDFileRefusesSecondDaemon(t *testing.T) {
 		t.Error("the refused daemon changed the pid file")
 	}
 }
+
+// TestDontReleaseVRRP: with -V a stopping master leaves its VIPs in place
+// (it still announces priority 0); without it they are removed.
+func TestDontReleaseVRRP(t *testing.T) {
+	f := fam4
+	_, n := newLab(t, []string{"a", f.a})
+	a := n["a"]
+	for _, keep := range []bool{true, false} {
+		var extra []string
+		if keep {
+			extra = []string{"-V"}
+		}
+		p := startAlived(t, a, conf("", v3(150, f.vipCfg)), extra...)
+		eventually(t, 3*time.Second, "master", func() bool { return p.logHas("to=MASTER") })
+		onlyHolder(t, time.Second, f.vip, a, a)
+		p.kill(syscall.SIGTERM)
+		if !p.wait(5 * time.Second) {
+			t.Fatal("alived did not exit")
+		}
+		if has, _ := a.HasAddr(f.vip); has != keep {
+			t.Errorf("-V=%v: VIP present after stop = %v", keep, has)
+		}
+	}
+}
