@@ -20,10 +20,13 @@ type decoder struct {
 	// set records which keywords were given explicitly per model object,
 	// for the inheritance rules applied after decoding.
 	set map[any]map[string]bool
+	// instanceNames detects duplicate vrrp_instance names in O(1); ~SEQ
+	// can produce tens of thousands of instances.
+	instanceNames map[string]bool
 }
 
 func newDecoder() *decoder {
-	return &decoder{cfg: &Config{}, set: map[any]map[string]bool{}}
+	return &decoder{cfg: &Config{}, set: map[any]map[string]bool{}, instanceNames: map[string]bool{}}
 }
 
 // Decode turns a parsed tree into a Config with keepalived's defaults

@@ -344,12 +344,11 @@ func rootBlock() *blockSpec {
 			if !ok {
 				return
 			}
-			for _, old := range c.Instances {
-				if old.Name == name {
-					d.errorf(n, "vrrp instance %s already defined", name)
-					return
-				}
+			if d.instanceNames[name] {
+				d.errorf(n, "vrrp instance %s already defined", name)
+				return
 			}
+			d.instanceNames[name] = true
 			v := &VRRPInstance{Name: name, Pos: n.Pos, Priority: -1}
 			d.walk(inst, n.Children, v)
 			c.Instances = append(c.Instances, v)

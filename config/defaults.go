@@ -407,12 +407,16 @@ func (c *Config) VirtualServerGroup(name string) *VirtualServerGroup {
 
 func (d *decoder) finishSyncGroups() {
 	c := d.cfg
+	byName := make(map[string]bool, len(c.Instances))
+	for _, v := range c.Instances {
+		byName[v.Name] = true
+	}
 	member := map[string]string{}
 	kept := c.SyncGroups[:0]
 	for _, g := range c.SyncGroups {
 		var ok []string
 		for _, name := range g.Group {
-			if c.Instance(name) == nil {
+			if !byName[name] {
 				d.report(g.Pos, syntax.Error, "Virtual router %s specified in sync group %s doesn't exist - ignoring", name, g.Name)
 				continue
 			}
