@@ -97,6 +97,12 @@ type Subsystem struct {
 	posted   bool
 	draining bool // Stop drains itself; no more posts
 
+	// The published snapshot is rebuilt when state changed (snapDirty)
+	// or when it is older than snapshotMaxAge.
+	snapCache Snapshot
+	snapAt    time.Time
+	snapDirty bool
+
 	retryAt    time.Time
 	lastErr    string
 	lastErrAt  time.Time
@@ -329,6 +335,7 @@ func (s *Subsystem) apply(t healthcheck.Transition) {
 		return
 	}
 	s.transCount++
+	s.snapDirty = true
 	id := rsID{t.VirtualServer, t.RealServer}
 	vp := s.plan.Lookup(t.VirtualServer)
 	var rp *RealServerPlan
@@ -367,6 +374,7 @@ func (s *Subsystem) reconcile(now time.Time) {
 	if s.rec == nil {
 		return
 	}
+	s.snapDirty = true
 	if _, err := s.rec.Update(s.pool.Desired()); err != nil {
 		s.lastErr, s.lastErrAt = err.Error(), now
 		s.retryAt = now.Add(s.opt.RetryInterval)
@@ -433,6 +441,7 @@ func (s *Subsystem) Reload(now time.Time, cfg *config.Config) error {
 	}
 	plan := BuildPlan(cfg)
 	s.logDiagnostics(plan)
+	s.snapDirty = true
 	old := s.plan
 	for _, ov := range old.VirtualServers {
 		nv := plan.Lookup(ov.Name)
@@ -508,7 +517,7 @@ func (s *Subsystem) Stop(now time.Time) {
 		cancel()
 	}
 	s.release()
-	s.stopped = true
+	s.stopped, s.snapDirty = true, true
 	s.log.Info("lvs: stopped")
 }
 

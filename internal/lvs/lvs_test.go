@@ -433,7 +433,9 @@ virtual_server 10.0.0.7 80 {
 	}
 	var snap Snapshot
 	var next time.Time
-	r.loop.do(func() { snap, next = r.sub.snapshot(), r.sub.NextDeadline() })
+	// The published snapshot (cached between changes) shows the failure
+	// at once: a failed update marks it stale.
+	r.loop.do(func() { snap, next = r.sub.Snapshot().(Snapshot), r.sub.NextDeadline() })
 	if !snap.Retrying || !strings.Contains(snap.LastError, "injected") || next.IsZero() {
 		t.Fatalf("after a failed update: snapshot %+v, next deadline %v; want retrying with the error", snap, next)
 	}
@@ -443,7 +445,7 @@ virtual_server 10.0.0.7 80 {
 	if got, want := r.dests(key), normDests(fmt.Sprintf("127.0.0.1:%d=1", b.addr.Port())); got != want {
 		t.Errorf("after retry: %q, want %q", got, want)
 	}
-	r.loop.do(func() { snap, next = r.sub.snapshot(), r.sub.NextDeadline() })
+	r.loop.do(func() { snap, next = r.sub.Snapshot().(Snapshot), r.sub.NextDeadline() })
 	if snap.Retrying || !next.IsZero() {
 		t.Errorf("still retrying after a successful update: %+v", snap)
 	}

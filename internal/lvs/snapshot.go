@@ -68,9 +68,21 @@ type CheckStatus struct {
 	LastRun  time.Time
 }
 
-// Snapshot returns the current state. It runs on the loop.
+// snapshotMaxAge bounds how stale a published snapshot's probe counters
+// and durations may be. The daemon publishes after every batch of events
+// (VRRP adverts included); rebuilding the view of thousands of real
+// servers each time would cost more than the events themselves.
+const snapshotMaxAge = time.Second
+
+// Snapshot returns the current state as a Snapshot value. It runs on the
+// loop. Health, weights and quorum are always current; probe counters and
+// durations may lag by up to a second.
 func (s *Subsystem) Snapshot() any {
-	return s.snapshot()
+	now := time.Now()
+	if s.snapDirty || s.snapAt.IsZero() || now.Sub(s.snapAt) >= snapshotMaxAge {
+		s.snapCache, s.snapAt, s.snapDirty = s.snapshot(), now, false
+	}
+	return s.snapCache
 }
 
 func (s *Subsystem) snapshot() Snapshot {
