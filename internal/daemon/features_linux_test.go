@@ -414,4 +414,16 @@ func TestDontReleaseVRRP(t *testing.T) {
 			t.Errorf("-V=%v: VIP present after stop = %v", keep, has)
 		}
 	}
+	// A VIP left behind is removed by a daemon that starts as backup (as
+	// keepalived does), long before it could become master (advert_int 5).
+	if _, err := a.Output("ip", "addr", "add", f.vipCfg, "dev", a.Link); err != nil {
+		t.Fatal(err)
+	}
+	slow := v3(100, f.vipCfg)
+	slow.AdvertInt = "5"
+	startAlived(t, a, conf("", slow))
+	eventually(t, 2*time.Second, "stale VIP removed at start", func() bool {
+		has, _ := a.HasAddr(f.vip)
+		return !has
+	})
 }

@@ -169,6 +169,7 @@ func (c *vrrpComponent) adopt(now time.Time, x *vrrpInst, prev *vrrpInst) {
 		if err := x.in.Start(now); err != nil {
 			c.log.Error("start", "instance", x.spec.Name, "err", err)
 		}
+		c.clearStale(x)
 		c.log.Info("instance added by reload", "instance", x.spec.Name)
 		return
 	}

@@ -175,6 +175,7 @@ func (c *vrrpComponent) Start(now time.Time, cfg *config.Config) error {
 		if err := x.in.Start(x.now(now)); err != nil {
 			c.log.Error("start", "instance", x.spec.Name, "err", err)
 		}
+		c.clearStale(x)
 		c.log.Info("instance started", "instance", x.spec.Name, "state", x.in.State(), "priority", x.in.EffectivePriority())
 	}
 	c.flush(now)
@@ -403,6 +404,25 @@ func (c *vrrpComponent) perform(now time.Time, x *vrrpInst, a vrrp.Action) {
 		c.log.Warn("virtual_routes/virtual_rules are not applied yet", "instance", sp.Name)
 	case vrrp.ActSetTimer:
 		// The loop asks every component for NextDeadline after each event.
+	}
+}
+
+// clearStale removes VIPs a previous run left behind (kill -9, -V) from
+// an instance that did not start as master, as keepalived 2.2.7 does when
+// it enters BACKUP at start-up: a backup holding the VIP would answer ARP
+// for it next to the real master.
+func (c *vrrpComponent) clearStale(x *vrrpInst) {
+	if x.in.State() == vrrp.StateMaster {
+		return
+	}
+	for _, v := range x.spec.VIPs {
+		if has, err := c.addrs.HasVIP(v); err == nil && has {
+			if err := c.addrs.DelVIP(v); err != nil {
+				c.log.Error("remove stale VIP", "instance", x.spec.Name, "vip", v.Prefix, "err", err)
+				continue
+			}
+			c.log.Info("removed stale VIP", "instance", x.spec.Name, "vip", v.Prefix)
+		}
 	}
 }
 
