@@ -1,0 +1,159 @@
+//go:build linux
+
+package ipvs
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netns"
+)
+
+// This file builds the guest-side test topology: the VM's own namespace is
+// the director holding the VIP, a client namespace sends requests to it,
+// and each real server lives in a namespace of its own behind a veth pair,
+// routed back through the director as NAT requires.
+
+func run(t testing.TB, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// inNS runs fn on a thread switched into ns; sockets created by fn stay
+// in ns after it returns.
+func inNS(t testing.TB, ns string, fn func()) {
+	t.Helper()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	orig, err := netns.Get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer orig.Close()
+	h, err := netns.GetFromName(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if err := netns.Set(h); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := netns.Set(orig); err != nil {
+			panic(fmt.Sprintf("cannot return to the original namespace: %v", err))
+		}
+	}()
+	fn()
+}
+
+// natLab is a director with a VIP, a client and real servers answering
+// HTTP with their own name.
+type natLab struct {
+	VIP    string
+	Client string // client namespace
+	Reals  []string
+}
+
+// newNATLab builds the topology with n real servers at 10.1.I.2:80.
+func newNATLab(t *testing.T, n int) *natLab {
+	t.Helper()
+	pid := os.Getpid()
+	l := &natLab{VIP: "10.0.0.100", Client: fmt.Sprintf("cl%d", pid)}
+	run(t, "ip", "link", "add", "vip0", "type", "dummy")
+	t.Cleanup(func() { exec.Command("ip", "link", "del", "vip0").Run() })
+	run(t, "ip", "addr", "add", l.VIP+"/32", "dev", "vip0")
+	run(t, "ip", "link", "set", "vip0", "up")
+	if err := os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := func(ns, hostIf, hostAddr, nsAddr, gw string) {
+		run(t, "ip", "netns", "add", ns)
+		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+		run(t, "ip", "link", "add", hostIf, "type", "veth", "peer", "name", "eth0", "netns", ns)
+		run(t, "ip", "addr", "add", hostAddr, "dev", hostIf)
+		run(t, "ip", "link", "set", hostIf, "up")
+		run(t, "ip", "-n", ns, "addr", "add", nsAddr, "dev", "eth0")
+		run(t, "ip", "-n", ns, "link", "set", "eth0", "up")
+		run(t, "ip", "-n", ns, "link", "set", "lo", "up")
+		run(t, "ip", "-n", ns, "route", "add", "default", "via", gw)
+	}
+	link(l.Client, "vcl", "192.168.100.1/24", "192.168.100.2/24", "192.168.100.1")
+	for i := 1; i <= n; i++ {
+		ns := fmt.Sprintf("rs%d-%d", i, pid)
+		addr := fmt.Sprintf("10.1.%d.2", i)
+		link(ns, fmt.Sprintf("vrs%d", i), fmt.Sprintf("10.1.%d.1/24", i), addr+"/24", fmt.Sprintf("10.1.%d.1", i))
+		l.Reals = append(l.Reals, addr)
+		var ln net.Listener
+		inNS(t, ns, func() {
+			var err error
+			if ln, err = net.Listen("tcp", addr+":80"); err != nil {
+				t.Fatal(err)
+			}
+		})
+		name := addr
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			io.WriteString(w, name)
+		})}
+		done := make(chan struct{})
+		go func() { defer close(done); srv.Serve(ln) }()
+		t.Cleanup(func() { srv.Close(); <-done })
+	}
+	return l
+}
+
+// get sends one HTTP/1.0 request to the VIP from the client namespace on a
+// fresh connection (so IPVS schedules each request) and returns the name
+// of the real server that answered.
+func (l *natLab) get(t testing.TB) (string, error) {
+	var body string
+	var err error
+	inNS(t, l.Client, func() {
+		var c net.Conn
+		c, err = net.DialTimeout("tcp", l.VIP+":80", 3*time.Second)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err = io.WriteString(c, "GET / HTTP/1.0\r\nHost: vip\r\n\r\n"); err != nil {
+			return
+		}
+		var resp []byte
+		if resp, err = io.ReadAll(c); err != nil {
+			return
+		}
+		s := string(resp)
+		if !strings.HasPrefix(s, "HTTP/1.0 200") {
+			err = fmt.Errorf("unexpected response %q", s)
+			return
+		}
+		_, body, _ = strings.Cut(s, "\r\n\r\n")
+	})
+	return body, err
+}
+
+// counts sends n requests and returns the answers per real server.
+func (l *natLab) counts(t testing.TB, n int) map[string]int {
+	t.Helper()
+	m := map[string]int{}
+	for i := 0; i < n; i++ {
+		who, err := l.get(t)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		m[who]++
+	}
+	return m
+}

@@ -1,0 +1,431 @@
+//go:build linux
+
+package ipvs
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/alived/alived/internal/testenv"
+	"github.com/alived/alived/internal/vmtest"
+)
+
+// envRole makes the guest test binary act as a stand-alone reconciler
+// process (the restart test kills it with SIGKILL).
+const envRole = "ALIVED_VM_ROLE"
+
+// TestVM runs the tests that need a real IPVS kernel: on the host it boots
+// the VM once and runs itself inside; inside, it runs the subtests.
+func TestVM(t *testing.T) {
+	switch {
+	case os.Getenv(envRole) == "reconciler":
+		reconcilerProcess(t)
+		return
+	case vmtest.InGuest():
+	default:
+		testenv.RequireVM(t)
+		vmtest.RunGoTests(t, vmtest.GoTests{Run: "^TestVM$", Timeout: 8 * time.Minute})
+		return
+	}
+	t.Run("RoundTrip", guestRoundTrip)
+	t.Run("Adopt", guestAdopt)
+	t.Run("Drift", guestDrift)
+	t.Run("Traffic", guestTraffic)
+	t.Run("Restart", guestRestart)
+}
+
+func dial(t testing.TB) *Netlink {
+	t.Helper()
+	n, err := Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	return n
+}
+
+func flushKernel(t testing.TB) {
+	t.Helper()
+	run(t, "ipvsadm", "-C")
+}
+
+// routeReals gives NAT destinations in 10.1.0.0/16 and 2001:db8:1::/48 a
+// route (the kernel refuses a NAT destination that is not unicast-routable).
+func routeReals(t *testing.T) {
+	t.Helper()
+	run(t, "ip", "link", "add", "reals0", "type", "dummy")
+	t.Cleanup(func() { exec.Command("ip", "link", "del", "reals0").Run() })
+	run(t, "ip", "link", "set", "reals0", "up")
+	run(t, "ip", "addr", "add", "10.1.255.254/16", "dev", "reals0")
+	run(t, "ip", "addr", "add", "2001:db8:1::ffff/48", "dev", "reals0", "nodad")
+}
+
+// richTable uses every scheduler the 6.1 kernel offers, all forwarding
+// methods, fwmark, IPv6, UDP, SCTP, persistence with granularity,
+// scheduler flags and thresholds.
+func richTable() Table {
+	t := Table{}
+	for i, sched := range DefaultSchedulers() {
+		s := tcp("10.0.0.1", uint16(8000+i), sched)
+		t.Add(s, nat("10.1.0.1", 80, uint32(i+1)), nat("10.1.0.2", 80, 0))
+	}
+	sh := tcp("10.0.0.2", 80, "sh")
+	sh.Flags = SchedFlag1 | SchedFlag2
+	t.Add(sh, nat("10.1.0.1", 80, 1))
+	p := tcp("10.0.0.2", 443, "wlc")
+	p.Flags, p.Timeout, p.MaskBits = Persistent, 600, 24
+	dr, tun, gue := nat("10.1.0.3", 443, 2), nat("10.1.0.4", 443, 3), nat("10.1.0.5", 443, 1)
+	dr.Forward, tun.Forward, gue.Forward = DirectRoute, Tunnel, Tunnel
+	gue.TunnelType, gue.TunnelPort, gue.TunnelFlags = GUE, 6080, TunnelChecksum
+	th := nat("10.1.0.6", 443, 5)
+	th.UpperThreshold, th.LowerThreshold = 100, 10
+	t.Add(p, dr, tun, gue, th)
+	u := tcp("10.0.0.3", 53, "rr")
+	u.Protocol, u.Flags = UDP, OnePacket
+	t.Add(u, nat("10.1.0.7", 53, 1))
+	sc := tcp("10.0.0.3", 3868, "rr")
+	sc.Protocol = SCTP
+	t.Add(sc, nat("10.1.0.8", 3868, 1))
+	t.Add(fwm(42, "wrr"), nat("10.1.0.9", 0, 4))
+	t.Add(tcp("2001:db8::1", 80, "rr"), nat("2001:db8:1::2", 80, 1))
+	f6 := fwm(43, "rr")
+	f6.Family = INET6
+	t.Add(f6, nat("2001:db8:1::3", 0, 1))
+	return t
+}
+
+func guestRoundTrip(t *testing.T) {
+	flushKernel(t)
+	routeReals(t)
+	n := dial(t)
+	c := NewCounting(n)
+	r := NewReconciler(c, Options{})
+	want := richTable()
+	res, err := r.Start(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dests := 0
+	for _, vs := range want {
+		dests += len(vs.Dests)
+	}
+	if len(res.Ops) != len(want)+dests {
+		t.Errorf("programming %d services and %d destinations took %d ops", len(want), dests, len(res.Ops))
+	}
+	sameTable(t, mustRead(t, n), want)
+	save := run(t, "ipvsadm", "-Sn")
+	t.Logf("ipvsadm -Sn:\n%s", save)
+	// ipvsadm -S does not print thresholds; compare without them.
+	noThresholds := want.Clone()
+	for _, vs := range noThresholds {
+		for k, d := range vs.Dests {
+			d.UpperThreshold, d.LowerThreshold = 0, 0
+			vs.Dests[k] = d
+		}
+	}
+	sameTable(t, parseIpvsadmSave(t, save), noThresholds)
+	if ops := Plan(want, mustRead(t, n), PlanOptions{}); len(ops) != 0 {
+		t.Errorf("kernel read-back still differs: %v", ops)
+	}
+}
+
+func guestAdopt(t *testing.T) {
+	flushKernel(t)
+	routeReals(t)
+	n := dial(t)
+	want := richTable()
+	if _, err := NewReconciler(n, Options{}).Start(want); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "ipvsadm", "-A", "-t", "10.0.0.9:22", "-s", "rr")
+	c := NewCounting(n)
+	r := NewReconciler(c, Options{})
+	if _, err := r.Start(want); err != nil {
+		t.Fatal(err)
+	}
+	if w := c.Counts().Writes; w != 0 {
+		t.Fatalf("adopting an identical table wrote %d times", w)
+	}
+	if !strings.Contains(run(t, "ipvsadm", "-Sn"), "-A -t 10.0.0.9:22 -s rr") {
+		t.Fatal("service not named by the config was removed")
+	}
+	if err := r.Stop(Release); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(run(t, "ipvsadm", "-Sn")); got != "-A -t 10.0.0.9:22 -s rr" {
+		t.Fatalf("after release the kernel holds:\n%s", got)
+	}
+}
+
+// logSignal is a slog handler forwarding messages to a channel.
+type logSignal chan string
+
+func (h logSignal) Enabled(context.Context, slog.Level) bool { return true }
+func (h logSignal) Handle(_ context.Context, r slog.Record) error {
+	select {
+	case h <- r.Message:
+	default:
+	}
+	return nil
+}
+func (h logSignal) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h logSignal) WithGroup(string) slog.Handler      { return h }
+
+func guestDrift(t *testing.T) {
+	flushKernel(t)
+	routeReals(t)
+	// The reconciler gets a netlink socket of its own; the test reads the
+	// kernel through another, as an outside observer would.
+	n := dial(t)
+	msgs := make(logSignal, 100)
+	r := NewReconciler(dial(t), Options{Logger: slog.New(msgs)})
+	want := richTable()
+	if _, err := r.Start(want); err != nil {
+		t.Fatal(err)
+	}
+	const interval = time.Second
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); r.Run(ctx, interval) }()
+	defer func() { cancel(); wg.Wait() }()
+
+	run(t, "ipvsadm", "-d", "-t", "10.0.0.2:443", "-r", "10.1.0.3:443")
+	run(t, "ipvsadm", "-e", "-t", "10.0.0.1:8000", "-r", "10.1.0.1:80", "-m", "-w", "77")
+	start := time.Now()
+	// Wait for the kernel to match again, polling it (the repair is
+	// what is awaited; there is no event for "ipvsadm's change undone").
+	deadline := time.Now().Add(10 * interval)
+	for len(Plan(want, mustRead(t, n), PlanOptions{})) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no repair within %v:\n%s", 10*interval, run(t, "ipvsadm", "-Sn"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	took := time.Since(start)
+	repaired := false
+	for len(msgs) > 0 {
+		repaired = repaired || <-msgs == "ipvs: repairing drift"
+	}
+	if !repaired {
+		t.Error("drift repaired without being logged")
+	}
+	t.Logf("drift repaired %v after ipvsadm changed the table (interval %v)", took.Round(time.Millisecond), interval)
+	// One interval until the next tick, plus the tick's own read and
+	// writes, which are slow under TCG on a busy host.
+	if took > 3*interval {
+		t.Errorf("repair took %v, more than one interval (%v) plus slack", took, interval)
+	}
+}
+
+func webTable(l *natLab, weights ...uint32) Table {
+	t := Table{}
+	s := tcp(l.VIP, 80, "wrr")
+	var ds []Destination
+	for i, a := range l.Reals {
+		ds = append(ds, nat(a, 80, weights[i]))
+	}
+	t.Add(s, ds...)
+	return t
+}
+
+// load sends requests from the client until stopped and counts failures.
+type load struct {
+	ok, failed atomic.Int64
+	firstErr   atomic.Value
+	stop       chan struct{}
+	wg         sync.WaitGroup
+}
+
+func startLoad(t *testing.T, l *natLab) *load {
+	ld := &load{stop: make(chan struct{})}
+	ld.wg.Add(1)
+	go func() {
+		defer ld.wg.Done()
+		for {
+			select {
+			case <-ld.stop:
+				return
+			default:
+			}
+			if _, err := l.get(t); err != nil {
+				ld.failed.Add(1)
+				ld.firstErr.CompareAndSwap(nil, err.Error())
+			} else {
+				ld.ok.Add(1)
+			}
+		}
+	}()
+	return ld
+}
+
+// waitFor waits until the load has made n more successful requests.
+func (ld *load) waitFor(t *testing.T, n int64) {
+	t.Helper()
+	target := ld.ok.Load() + n
+	deadline := time.Now().Add(30 * time.Second)
+	for ld.ok.Load() < target {
+		if time.Now().After(deadline) {
+			t.Fatalf("load stalled at %d requests (%d failed)", ld.ok.Load(), ld.failed.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (ld *load) finish(t *testing.T) {
+	t.Helper()
+	close(ld.stop)
+	ld.wg.Wait()
+	t.Logf("load: %d requests ok, %d failed", ld.ok.Load(), ld.failed.Load())
+	if f := ld.failed.Load(); f != 0 {
+		t.Errorf("%d requests failed, first: %v", f, ld.firstErr.Load())
+	}
+}
+
+func guestTraffic(t *testing.T) {
+	flushKernel(t)
+	start := time.Now()
+	l := newNATLab(t, 3)
+	t.Logf("lab built in %v", time.Since(start))
+	n := dial(t)
+	pool := NewPool()
+	vs := VirtualServer{Name: "web", Services: []Service{tcp(l.VIP, 80, "wrr")}}
+	for i, a := range l.Reals {
+		vs.Reals = append(vs.Reals, RealServer{Dest: nat(a, 80, uint32(i+1))})
+	}
+	pool.SetConfig([]VirtualServer{vs})
+	r := NewReconciler(n, Options{})
+	if _, err := r.Start(pool.Desired()); err != nil {
+		t.Fatal(err)
+	}
+	want := func(ws ...int) map[string]int {
+		m := map[string]int{}
+		for i, a := range l.Reals {
+			m[a] = ws[i]
+		}
+		return m
+	}
+	check := func(got, want map[string]int) {
+		t.Helper()
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("60 requests split %v, want %v", got, want)
+		}
+	}
+	start = time.Now()
+	check(l.counts(t, 60), want(10, 20, 30))
+	t.Logf("60 requests in %v", time.Since(start))
+
+	ld := startLoad(t, l)
+	ld.waitFor(t, 10)
+	c := NewCounting(n)
+	r2 := NewReconciler(c, Options{})
+	if _, err := r2.Start(pool.Desired()); err != nil {
+		t.Fatal(err)
+	}
+	before := c.Counts().Writes
+	pool.SetWeight("web", DestKey{netip.MustParseAddr(l.Reals[0]), 80}, 3)
+	pool.SetWeight("web", DestKey{netip.MustParseAddr(l.Reals[2]), 80}, 1)
+	if _, err := r2.Update(pool.Desired()); err != nil {
+		t.Fatal(err)
+	}
+	if w := c.Counts().Writes - before; w != 2 {
+		t.Errorf("two weight changes cost %d writes", w)
+	}
+	ld.waitFor(t, 10)
+	// A failed server leaves; its share goes to the others.
+	pool.SetUp("web", DestKey{netip.MustParseAddr(l.Reals[1]), 80}, false)
+	if _, err := r2.Update(pool.Desired()); err != nil {
+		t.Fatal(err)
+	}
+	ld.waitFor(t, 10)
+	pool.SetUp("web", DestKey{netip.MustParseAddr(l.Reals[1]), 80}, true)
+	if _, err := r2.Update(pool.Desired()); err != nil {
+		t.Fatal(err)
+	}
+	ld.waitFor(t, 10)
+	ld.finish(t)
+	check(l.counts(t, 60), want(30, 20, 10))
+}
+
+// reconcilerProcess is the body of the stand-alone reconciler process
+// the restart test starts and kills: it programs the web table, reports
+// how many writes that took, and repairs drift until killed.
+func reconcilerProcess(t *testing.T) {
+	var l natLab
+	l.VIP = os.Getenv("LAB_VIP")
+	l.Reals = strings.Split(os.Getenv("LAB_REALS"), ",")
+	n, err := Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewCounting(n)
+	r := NewReconciler(c, Options{})
+	if _, err := r.Start(webTable(&l, 1, 1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("STARTED writes=%d\n", c.Counts().Writes)
+	r.Run(context.Background(), 200*time.Millisecond)
+}
+
+// startReconcilerProcess starts the stand-alone reconciler and returns it
+// once it reports its start-up writes.
+func startReconcilerProcess(t *testing.T, l *natLab) (*exec.Cmd, int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestVM$")
+	cmd.Env = append(os.Environ(), envRole+"=reconciler", "LAB_VIP="+l.VIP, "LAB_REALS="+strings.Join(l.Reals, ","))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		var w int
+		if _, err := fmt.Sscanf(sc.Text(), "STARTED writes=%d", &w); err == nil {
+			go func() { // drain so the child never blocks on a full pipe; ends with the child
+				for sc.Scan() {
+				}
+			}()
+			return cmd, w
+		}
+	}
+	t.Fatalf("reconciler process ended before starting: %v", errors.Join(sc.Err(), cmd.Wait()))
+	return nil, 0
+}
+
+func guestRestart(t *testing.T) {
+	flushKernel(t)
+	l := newNATLab(t, 3)
+	first, w := startReconcilerProcess(t, l)
+	if w != 4 {
+		t.Fatalf("programming an empty kernel took %d writes, want 4", w)
+	}
+	ld := startLoad(t, l)
+	ld.waitFor(t, 15)
+	if err := first.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	first.Wait()
+	ld.waitFor(t, 15)
+	_, w = startReconcilerProcess(t, l)
+	if w != 0 {
+		t.Errorf("restarted reconciler wrote %d times instead of adopting the table", w)
+	}
+	ld.waitFor(t, 15)
+	ld.finish(t)
+}
