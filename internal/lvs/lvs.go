@@ -191,6 +191,9 @@ func (s *Subsystem) Start(now time.Time, cfg *config.Config) error {
 		}
 		s.notifier, s.ownNotifier = n, true
 	}
+	if cfg.Global.RSInitNotifies {
+		s.initNotifies()
+	}
 	s.done.Add(1)
 	go func() {
 		defer s.done.Done()
@@ -201,6 +204,20 @@ func (s *Subsystem) Start(now time.Time, cfg *config.Config) error {
 	s.started = true
 	s.log.Info("lvs: started", "virtual_servers", len(plan.VirtualServers))
 	return nil
+}
+
+// initNotifies runs notify_up (and writes the FIFO line) for every real
+// server that starts up (rs_init_notifies); without it keepalived only
+// notifies changes.
+func (s *Subsystem) initNotifies() {
+	for _, vp := range s.plan.VirtualServers {
+		for _, rp := range vp.Reals {
+			if l := s.live[rsID{vp.Name, rp.Key}]; l.state.Up {
+				e := notify.RealServerEvent(vp.Notify, rp.Notify, true, notify.CheckBody("", true, ""))
+				s.notifier.Notify(e, rp.Scripts.Commands(e), false)
+			}
+		}
+	}
 }
 
 // openKernel connects to IPVS (unless Options.Client is given), adopts

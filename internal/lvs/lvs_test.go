@@ -450,3 +450,29 @@ virtual_server 10.0.0.7 80 {
 		t.Errorf("still retrying after a successful update: %+v", snap)
 	}
 }
+
+func TestRSInitNotifies(t *testing.T) {
+	a := newTCPServer(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "notes")
+	script := noteScript(t, dir, out)
+	conf := fmt.Sprintf(`
+global_defs {
+ rs_init_notifies
+}
+virtual_server 10.0.0.8 80 {
+ %s
+ lvs_sched rr
+ lvs_method NAT
+ protocol TCP
+ real_server 127.0.0.1 %d {
+  notify_up "%s init_up"
+  TCP_CHECK { }
+ }
+}
+`, timing, a.addr.Port(), script)
+	startRig(t, conf, nil)
+	if notes := waitFile(t, out, 5*time.Second, "init_up"); strings.Count(notes, "init_up") != 1 {
+		t.Errorf("notify_up at start ran %q, want once", notes)
+	}
+}
