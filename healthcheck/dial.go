@@ -31,10 +31,15 @@ type Conn struct {
 	FWMark uint32
 }
 
-// validate reports options keepalived would reject.
+// validate reports options keepalived would reject. PING_CHECK, which has
+// no port, does not call it.
 func (c Conn) validate() error {
 	if !c.Addr.IsValid() {
 		return errors.New("no address to connect to (connect_ip/connect_port or real server address)")
+	}
+	if c.Addr.Port() == 0 {
+		// A real server without a port (fwmark services) needs connect_port.
+		return fmt.Errorf("no port to connect to on %s: set connect_port", c.Addr.Addr())
 	}
 	if c.BindTo.IsValid() && c.BindTo.Is4() != c.Addr.Addr().Unmap().Is4() {
 		return fmt.Errorf("bindto %s and connect address %s are of different families", c.BindTo, c.Addr.Addr())

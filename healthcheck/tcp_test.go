@@ -114,6 +114,9 @@ func TestConnValidation(t *testing.T) {
 	if _, err := NewTCP(TCPOptions{}); err == nil {
 		t.Error("no address accepted")
 	}
+	if _, err := NewTCP(TCPOptions{Conn: Conn{Addr: netip.MustParseAddrPort("127.0.0.1:0")}}); err == nil {
+		t.Error("port 0 accepted")
+	}
 	_, err := NewTCP(TCPOptions{Conn: Conn{Addr: netip.MustParseAddrPort("127.0.0.1:80"), BindTo: netip.MustParseAddr("::1")}})
 	if err == nil {
 		t.Error("mixed families accepted")
