@@ -427,3 +427,47 @@ func TestDontReleaseVRRP(t *testing.T) {
 		return !has
 	})
 }
+
+// TestScriptSecurity: with enable_script_security a notify script in a
+// directory anyone can write to is never run, a safe one is; both are
+// reached through the same transition.
+func TestScriptSecurity(t *testing.T) {
+	f := fam4
+	_, n := newLab(t, []string{"a", f.a})
+	a := n["a"]
+	safeDir := t.TempDir()
+	unsafeDir := filepath.Join(t.TempDir(), "open")
+	if err := os.Mkdir(unsafeDir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(unsafeDir, 0o777); err != nil { // past the umask
+		t.Fatal(err)
+	}
+	mark := filepath.Join(safeDir, "ran")
+	for _, d := range []string{safeDir, unsafeDir} {
+		body := "#!/bin/sh\necho " + filepath.Base(d) + " >> " + mark + "\n"
+		if err := os.WriteFile(filepath.Join(d, "notify.sh"), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ic := v3(150, f.vipCfg)
+	ic.Extra = "    notify_master " + filepath.Join(unsafeDir, "notify.sh") + "\n" +
+		"    notify " + filepath.Join(safeDir, "notify.sh") + "\n"
+	p := startAlived(t, a, conf("    enable_script_security\n    script_user root\n", ic))
+	eventually(t, 3*time.Second, "master", func() bool { return p.logHas("to=MASTER") })
+	var got string
+	eventually(t, 3*time.Second, "safe notify ran for BACKUP and MASTER", func() bool {
+		b, _ := os.ReadFile(mark)
+		got = string(b)
+		return strings.Count(got, "\n") >= 2
+	})
+	// Scripts of one event run in order, state-specific first: had the
+	// insecure notify_master run, its line would precede the generic
+	// notify's MASTER line read above.
+	if strings.Contains(got, "open") {
+		t.Errorf("insecure notify_master ran: %q", got)
+	}
+	if !p.logHas("insecure script") {
+		t.Error("the daemon did not say why it disabled the script")
+	}
+}

@@ -148,7 +148,7 @@ func TestInteropMismatch(t *testing.T) {
 				eventually(t, 12*time.Second, "both routers master", func() bool {
 					return len(holders(t, f.vip, nodes...)) == 2
 				})
-				end := time.Now().Add(3 * time.Second)
+				end := time.Now().Add(1500 * time.Millisecond)
 				for time.Now().Before(end) {
 					if h := holders(t, f.vip, nodes...); len(h) != 2 {
 						t.Fatalf("holders %v: one side accepted the other's adverts", h)
