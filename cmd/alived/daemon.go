@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/alived/alived/internal/daemon"
+	"github.com/alived/alived/internal/sdnotify"
 )
 
 // defaultPIDFile is used without -p. It differs from keepalived's
@@ -59,6 +60,8 @@ func runDaemon(o *options, stderr io.Writer) int {
 		log.Error("cannot start", "err", err)
 		return 1
 	}
+	obs := startObserve(observeFrom(o), d, sdnotify.FromEnv(), log)
+	defer obs.close()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -75,11 +78,12 @@ func runDaemon(o *options, stderr io.Writer) int {
 			case s := <-sigs:
 				if s != syscall.SIGHUP {
 					log.Info("signal, stopping", "signal", s.String())
+					obs.stopping()
 					cancel()
 					continue
 				}
 				log.Info("SIGHUP, reloading")
-				if err := d.Reload(ctx); err != nil {
+				if err := obs.Reload(ctx); err != nil {
 					log.Error("reload failed; still running the previous configuration", "err", err)
 				}
 			}

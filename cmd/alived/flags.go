@@ -26,6 +26,10 @@ type options struct {
 	version     bool
 	help        bool
 	unexpected  []string
+	// alived additions (observability, see observe.go).
+	controlSocket string
+	webListen     string
+	webListenSet  bool
 }
 
 // optSpec describes one option: its short letter, long name, and whether
@@ -54,6 +58,8 @@ var optSpecs = []optSpec{
 	{"I", "dont-release-ipvs", 0, func(o *options, _ string) { o.dontRelIPVS = true }},
 	{"v", "version", 0, func(o *options, _ string) { o.version = true }},
 	{"h", "help", 0, func(o *options, _ string) { o.help = true }},
+	{"", "control-socket", 1, func(o *options, v string) { o.controlSocket = v }},
+	{"", "web.listen-address", 1, func(o *options, v string) { o.webListen, o.webListenSet = v, true }},
 }
 
 // parseArgs is a small getopt_long: "-f FILE", "-fFILE", "--use-file FILE",
@@ -141,4 +147,9 @@ const usage = `Usage: alived [OPTION...]
   -I, --dont-release-ipvs      keep IPVS state on exit
   -v, --version                print the version and exit
   -h, --help                   print this help and exit
+      --control-socket=PATH    status/control API socket, mode 0600
+                                 (default: the -p file with .sock for .pid,
+                                 else /run/alived/alived.sock)
+      --web.listen-address=ADDR  Prometheus /metrics address
+                                 (default 127.0.0.1:9165; "" disables)
 `

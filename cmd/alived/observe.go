@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/alived/alived/api"
+	"github.com/alived/alived/config"
+	"github.com/alived/alived/config/syntax"
+	"github.com/alived/alived/internal/daemon"
+	"github.com/alived/alived/internal/sdnotify"
+	"github.com/alived/alived/metrics"
+	"github.com/alived/alived/status"
+)
+
+// defaultWebListen is the /metrics address: the port the common
+// keepalived exporter uses, so existing scrape configs keep working;
+// loopback only, since metrics reveal topology.
+const defaultWebListen = "127.0.0.1:9165"
+
+// sigJSON is keepalived's JSON dump signal (SIGRTMIN+2 with glibc's
+// SIGRTMIN of 34; `keepalived --signum=JSON` prints 36).
+const sigJSON = syscall.Signal(36)
+
+// observeOptions are the observability settings from the command line.
+type observeOptions struct {
+	// ControlSocket is the API socket; empty means api.DefaultSocket.
+	ControlSocket string
+	// WebListen is the /metrics address; empty disables it.
+	WebListen string
+	// ConfigFile and ConfigID locate the dump paths in global_defs.
+	ConfigFile, ConfigID string
+}
+
+// observeFrom takes the observability settings from the command line.
+func observeFrom(o *options) observeOptions {
+	web := defaultWebListen
+	if o.webListenSet {
+		web = o.webListen
+	}
+	id := o.configID
+	if id == "" {
+		id = shortHostname()
+	}
+	file := o.configFile
+	if file == "" {
+		file = config.DefaultPath
+	}
+	sock := o.controlSocket
+	if sock == "" && o.pidFile != "" {
+		// Nodes sharing a host (one per namespace) already need distinct
+		// pid files; deriving the socket from the pid file keeps their
+		// sockets apart without another flag.
+		sock = strings.TrimSuffix(o.pidFile, ".pid") + ".sock"
+	}
+	return observeOptions{ControlSocket: sock, WebListen: web, ConfigFile: file, ConfigID: id}
+}
+
+// observer owns everything that watches the daemon from outside the loop:
+// the control socket, the metrics listener, the dump signals and the
+// systemd notifications. Its goroutines stop in close.
+type observer struct {
+	src    *daemon.StatusSource
+	notify *sdnotify.Notifier
+	log    *slog.Logger
+	opts   observeOptions
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// buildInfo describes this binary for alived_build_info and the API.
+func buildInfo() status.Build {
+	b := status.Build{Version: version, GoVersion: runtime.Version()}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				b.Revision = s.Value
+			}
+		}
+	}
+	return b
+}
+
+// startObserve opens the control socket and the metrics listener and
+// starts the notification and dump goroutines. A socket or port that
+// cannot be opened is logged as an error and the daemon runs on:
+// failover must not depend on its observers.
+func startObserve(opts observeOptions, d *daemon.Daemon, notify *sdnotify.Notifier, log *slog.Logger) *observer {
+	ctx, cancel := context.WithCancel(context.Background())
+	o := &observer{src: daemon.NewStatusSource(d, buildInfo(), time.Now()), notify: notify, log: log, opts: opts, cancel: cancel}
+	path := opts.ControlSocket
+	if path == "" {
+		path = api.DefaultSocket
+	}
+	if sock, err := api.ListenUnix(path, api.NewHandler(o, api.Options{Control: true, Logger: log})); err != nil {
+		log.Error("control socket unavailable; alivectl cannot reach this daemon", "err", err)
+	} else {
+		o.goRun(func() {
+			if err := sock.Serve(ctx); err != nil {
+				log.Error("control socket", "err", err)
+			}
+		})
+	}
+	if opts.WebListen != "" {
+		if err := o.serveMetrics(ctx, opts.WebListen); err != nil {
+			log.Error("metrics unavailable", "err", err)
+		}
+	}
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGUSR2, sigJSON)
+	o.goRun(func() {
+		defer signal.Stop(sigs)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case s := <-sigs:
+				o.dump(s)
+			}
+		}
+	})
+	o.goRun(func() { o.watch(ctx) })
+	log.Info("observability", "control_socket", path, "metrics", opts.WebListen)
+	return o
+}
+
+func (o *observer) goRun(fn func()) {
+	o.wg.Add(1)
+	go func() {
+		defer o.wg.Done()
+		fn()
+	}()
+}
+
+// serveMetrics serves /metrics on addr until ctx ends.
+func (o *observer) serveMetrics(ctx context.Context, addr string) error {
+	reg, err := metrics.NewRegistry(o.src)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("metrics listener: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler(reg))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("alived: metrics at /metrics\n"))
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	o.goRun(func() {
+		errc := make(chan error, 1)
+		go func() { errc <- srv.Serve(ln) }()
+		select {
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = srv.Shutdown(sctx)
+			cancel()
+			<-errc
+		case err := <-errc:
+			if !errors.Is(err, http.ErrServerClosed) {
+				o.log.Error("metrics listener", "err", err)
+			}
+		}
+	})
+	return nil
+}
+
+// Snapshot implements status.Source for the API.
+func (o *observer) Snapshot() *status.Snapshot { return o.src.Snapshot() }
+
+// Reload implements status.Source: a reload from the API or SIGHUP,
+// announced to systemd as RELOADING=1 … READY=1.
+func (o *observer) Reload(ctx context.Context) error {
+	if err := o.notify.Reloading(); err != nil {
+		o.log.Warn("sd_notify", "err", err)
+	}
+	err := o.src.Reload(ctx)
+	if nerr := o.notify.Ready(o.src.Snapshot().Summary()); nerr != nil {
+		o.log.Warn("sd_notify", "err", nerr)
+	}
+	return err
+}
+
+// watch sends READY=1 once the loop has published its first state and
+// STATUS= whenever the one-line summary changes. The loop publishes no
+// event for outsiders, so it samples once a second: systemctl status
+// being a second late is harmless.
+func (o *observer) watch(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	ready, last := false, ""
+	for {
+		if s := o.src.Snapshot(); s != nil {
+			sum := s.Summary()
+			switch {
+			case !ready:
+				ready = true
+				if err := o.notify.Ready(sum); err != nil {
+					o.log.Warn("sd_notify", "err", err)
+				}
+			case sum != last:
+				if err := o.notify.Status(sum); err != nil {
+					o.log.Warn("sd_notify", "err", err)
+				}
+			}
+			last = sum
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// dump writes the keepalived-style file a signal asks for, at the path
+// the configuration file's global_defs names (read at signal time, as the
+// paths rarely change and a reload re-reads them anyway).
+func (o *observer) dump(sig os.Signal) {
+	kind := map[os.Signal]string{syscall.SIGUSR1: "data", syscall.SIGUSR2: "stats", sigJSON: "json"}[sig]
+	s := o.src.Snapshot()
+	if s == nil || kind == "" {
+		return
+	}
+	cfg, _ := config.Load(o.opts.ConfigFile, config.LoadOptions{Syntax: syntax.Options{ConfigID: o.opts.ConfigID}})
+	path, err := daemon.WriteDumps(kind, s, daemon.DumpPathsFrom(cfg))
+	if err != nil {
+		o.log.Error("dump", "signal", sig.String(), "err", err)
+		return
+	}
+	o.log.Info("dump written", "signal", sig.String(), "file", path)
+}
+
+// stopping announces STOPPING=1 when shutdown begins: handing over
+// mastership can take a few adverts, and systemd should know meanwhile.
+func (o *observer) stopping() {
+	if err := o.notify.Stopping(); err != nil {
+		o.log.Warn("sd_notify", "err", err)
+	}
+}
+
+// close stops every listener and goroutine.
+func (o *observer) close() {
+	o.cancel()
+	o.wg.Wait()
+}
