@@ -450,11 +450,11 @@ func connectionKeywords() []*kwSpec {
 			}
 		}),
 		on("connect_port", func(d *decoder, n *syntax.Node, c *C) {
-			if s, ok := d.str(n); ok {
-				if p, ok := d.port(n, s); ok {
-					c.ConnectPort = p
-					d.markSet(c, "connect_port")
-				}
+			if p, ok := d.integer(n, 0, 1, 65535); ok {
+				c.ConnectPort = uint16(p)
+				d.markSet(c, "connect_port")
+			} else if len(n.Args) > 0 {
+				d.errorf(n, "Invalid checker connect_port '%s'", n.Args[0])
 			}
 		}),
 		on("bindto", func(d *decoder, n *syntax.Node, c *C) {
@@ -463,8 +463,10 @@ func connectionKeywords() []*kwSpec {
 			}
 		}),
 		on("bind_port", func(d *decoder, n *syntax.Node, c *C) {
-			if s, ok := d.str(n); ok {
-				c.BindPort, _ = d.port(n, s)
+			if p, ok := d.integer(n, 0, 1, 65535); ok {
+				c.BindPort = uint16(p)
+			} else if len(n.Args) > 0 {
+				d.errorf(n, "Invalid checker bind_port '%s'", n.Args[0])
 			}
 		}),
 		on("bind_if", func(d *decoder, n *syntax.Node, c *C) { c.BindIf, _ = d.str(n) }),
@@ -659,7 +661,15 @@ func checkerBlocks() map[CheckerKind]*blockSpec {
 		}).owner("healthcheck"),
 	)
 	out[CheckBFD] = newBlock("virtual_server/real_server/BFD_CHECK",
-		on("name", func(d *decoder, n *syntax.Node, c *C) { c.BFD.Name, _ = d.str(n) }).owner("healthcheck"),
+		on("name", func(d *decoder, n *syntax.Node, c *C) {
+			// Like tracked objects, the bfd_instance must come first.
+			if s, ok := d.str(n); ok {
+				c.BFD.Name = s
+				if findBFD(d.cfg, s) == nil {
+					d.errorf(n, "BFD_CHECK - BFD %s not configured", s)
+				}
+			}
+		}).owner("healthcheck"),
 		on("alpha", func(d *decoder, n *syntax.Node, c *C) {
 			if b, ok := d.boolean(n); ok {
 				c.Alpha = b

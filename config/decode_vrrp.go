@@ -77,22 +77,37 @@ func trackerBlock(d *decoder, n *syntax.Node, lo, hi int64) []*Tracker {
 }
 
 // trackKeywords are the track_* keywords of instances and sync groups.
-func trackKeywords[T any](get func(*T) *Trackers) []*kwSpec {
+// keepalived resolves tracked names while parsing, so an object must be
+// defined before the block that tracks it; the check is made here, against
+// what has been decoded so far.
+func trackKeywords[T any](get func(*T) *Trackers, owner func(*T) string) []*kwSpec {
+	check := func(d *decoder, ts []*Tracker, t *T, what string, exists func(string) bool) []*Tracker {
+		for _, tr := range ts {
+			if !exists(tr.Name) {
+				d.report(tr.Pos, syntax.Error, "(%s) track %s %s not found, ignoring...", owner(t), what, tr.Name)
+			}
+		}
+		return ts
+	}
 	return []*kwSpec{
 		on("track_interface", func(d *decoder, n *syntax.Node, t *T) {
 			get(t).Interfaces = append(get(t).Interfaces, trackerBlock(d, n, -253, 253)...)
 		}).owner("internal/daemon"),
 		on("track_script", func(d *decoder, n *syntax.Node, t *T) {
-			get(t).Scripts = append(get(t).Scripts, trackerBlock(d, n, -253, 253)...)
+			ts := check(d, trackerBlock(d, n, -253, 253), t, "script", func(s string) bool { return findScript(d.cfg, s) != nil })
+			get(t).Scripts = append(get(t).Scripts, ts...)
 		}).owner("internal/daemon"),
 		on("track_file", func(d *decoder, n *syntax.Node, t *T) {
-			get(t).Files = append(get(t).Files, trackerBlock(d, n, -254, 254)...)
+			ts := check(d, trackerBlock(d, n, -254, 254), t, "file", func(s string) bool { return findTrackFile(d.cfg, s) != nil })
+			get(t).Files = append(get(t).Files, ts...)
 		}).owner("internal/daemon"),
 		on("track_process", func(d *decoder, n *syntax.Node, t *T) {
-			get(t).Processes = append(get(t).Processes, trackerBlock(d, n, -254, 254)...)
+			ts := check(d, trackerBlock(d, n, -254, 254), t, "process", func(s string) bool { return findTrackProcess(d.cfg, s) != nil })
+			get(t).Processes = append(get(t).Processes, ts...)
 		}).owner("internal/daemon"),
 		on("track_bfd", func(d *decoder, n *syntax.Node, t *T) {
-			get(t).BFDs = append(get(t).BFDs, trackerBlock(d, n, -253, 253)...)
+			ts := check(d, trackerBlock(d, n, -253, 253), t, "bfd", func(s string) bool { return findBFD(d.cfg, s) != nil })
+			get(t).BFDs = append(get(t).BFDs, ts...)
 		}).owner("internal/daemon"),
 	}
 }
@@ -352,7 +367,10 @@ func vrrpInstanceBlock() *blockSpec {
 		on("use_vmac_addr", rawInstance),
 		on("vmac_xmit_base", rawInstance),
 		on("use_ipvlan", rawInstance),
-		on("linkbeat_use_polling", rawInstance),
+		on("linkbeat_use_polling", func(d *decoder, n *syntax.Node, v *I) {
+			d.errorf(n, "(%s) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block", v.Name)
+			rawInstance(d, n, v)
+		}),
 		on("kernel_rx_buf_size", rawInstance),
 		on("debug", rawInstance),
 		on("timer_expired_backup", rawInstance),
@@ -376,7 +394,7 @@ func vrrpInstanceBlock() *blockSpec {
 			d.errorf(n, "(%s) Specifying lvs_sync_daemon_interface against a vrrp is deprecated. Please use global lvs_sync_daemon", v.Name)
 		}),
 	)
-	for _, k := range trackKeywords(func(v *I) *Trackers { return &v.Track }) {
+	for _, k := range trackKeywords(func(v *I) *Trackers { return &v.Track }, func(v *I) string { return v.Name }) {
 		b.add(k)
 	}
 	for _, k := range notifyKeywords(func(v *I) *Notifies { return &v.Notify }, true) {
@@ -569,7 +587,7 @@ func syncGroupBlock() *blockSpec {
 			g.TrackingWeight = true
 		}).alias("sync_group_tracking_weight"),
 	)
-	for _, k := range trackKeywords(func(g *G) *Trackers { return &g.Track }) {
+	for _, k := range trackKeywords(func(g *G) *Trackers { return &g.Track }, func(g *G) string { return g.Name }) {
 		b.add(k)
 	}
 	for _, k := range notifyKeywords(func(g *G) *Notifies { return &g.Notify }, false) {

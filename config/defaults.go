@@ -35,6 +35,7 @@ func (d *decoder) finish() {
 	}
 	d.finishScripts()
 	d.finishTrackers()
+	d.finishGARPGroups()
 	d.finishInstances()
 	d.finishSyncGroups()
 	d.finishVirtualServers()
@@ -157,6 +158,20 @@ func (d *decoder) finishTrackers() {
 	}
 }
 
+// finishGARPGroups drops garp_group blocks that pace nothing.
+func (d *decoder) finishGARPGroups() {
+	c := d.cfg
+	kept := c.GARPGroups[:0]
+	for i, g := range c.GARPGroups {
+		if g.GARPInterval == 0 && g.GNAInterval == 0 {
+			d.report(g.Pos, syntax.Error, "garp group %d does not have any delay set - removing", i)
+			continue
+		}
+		kept = append(kept, g)
+	}
+	c.GARPGroups = kept
+}
+
 func (d *decoder) finishInstances() {
 	c := d.cfg
 	g := &c.Global
@@ -192,7 +207,6 @@ func (d *decoder) finishInstances() {
 }
 
 func (d *decoder) instanceDefaults(g *GlobalDefs, v *VRRPInstance) {
-	c := d.cfg
 	if v.Interface == "" && g.DefaultInterface != "" {
 		v.Interface = g.DefaultInterface
 	}
@@ -308,6 +322,10 @@ func (d *decoder) instanceDefaults(g *GlobalDefs, v *VRRPInstance) {
 			v.State = StateBackup
 		}
 	}
+	if len(v.UnicastPeers) > 0 && v.McastDstIP.IsValid() {
+		d.report(v.Pos, syntax.Error, "(%s) multicast destination specified with unicast - ignoring", v.Name)
+		v.McastDstIP = netip.Addr{}
+	}
 	if v.Priority == 255 && v.NoPreempt {
 		d.report(v.Pos, syntax.Error, "(%s) nopreempt is incompatible with priority 255. resetting nopreempt", v.Name)
 		v.NoPreempt = false
@@ -326,27 +344,6 @@ func (d *decoder) instanceDefaults(g *GlobalDefs, v *VRRPInstance) {
 		}
 	}
 
-	// Trackers must name objects that exist.
-	for _, t := range v.Track.Scripts {
-		if findScript(c, t.Name) == nil {
-			d.report(t.Pos, syntax.Error, "(%s) track script %s not found, ignoring...", v.Name, t.Name)
-		}
-	}
-	for _, t := range v.Track.Files {
-		if findTrackFile(c, t.Name) == nil {
-			d.report(t.Pos, syntax.Error, "(%s) track file %s not found, ignoring...", v.Name, t.Name)
-		}
-	}
-	for _, t := range v.Track.Processes {
-		if findTrackProcess(c, t.Name) == nil {
-			d.report(t.Pos, syntax.Error, "(%s) track process %s not found, ignoring...", v.Name, t.Name)
-		}
-	}
-	for _, t := range v.Track.BFDs {
-		if findBFD(c, t.Name) == nil {
-			d.report(t.Pos, syntax.Error, "(%s) track bfd %s not found, ignoring...", v.Name, t.Name)
-		}
-	}
 }
 
 func findScript(c *Config, name string) *VRRPScript {
@@ -434,6 +431,20 @@ func (d *decoder) finishSyncGroups() {
 		}
 		if len(ok) == 1 {
 			d.report(g.Pos, syntax.Error, "Sync group %s has only 1 virtual router(s) - this probably isn't what you want", g.Name)
+		}
+		// An interface tracked by the group must not also be tracked by a
+		// member (its own interface is tracked implicitly).
+		for _, name := range ok {
+			v := c.Instance(name)
+			for _, t := range g.Track.Interfaces {
+				own := t.Name == v.Interface && !v.DontTrackPrimary
+				for _, vt := range v.Track.Interfaces {
+					own = own || vt.Name == t.Name
+				}
+				if own {
+					d.report(t.Pos, syntax.Error, "(%s) track_interface %s is configured on VRRP instance and sync group. Remove vrrp instance or sync group config", v.Name, t.Name)
+				}
+			}
 		}
 		if !d.isSet(g, "smtp_alert") && !g.SMTPAlert {
 			g.SMTPAlert = c.Global.SMTPAlertVRRP
@@ -523,6 +534,7 @@ func (d *decoder) vsDefaults(v *VirtualServer) {
 	}
 	if v.Port == 0 && v.Addr.IsValid() && v.PersistenceTimeout == 0 {
 		// IPVS needs persistence for a port-0 (all ports) service.
+		d.report(v.Pos, syntax.Error, "Virtual server %s: zero port only valid for persistent services - setting", v.ServiceString())
 		v.PersistenceTimeout = defaultPersistence
 	}
 	if len(v.RealServers) == 0 {
@@ -698,10 +710,6 @@ func (d *decoder) checkerDefaults(v *VirtualServer, r *RealServer, ch *Checker) 
 			d.report(ch.Pos, syntax.Error, "FILE_CHECK: track_file %s not found", ch.File.TrackFile)
 		} else if !ch.File.WeightSet {
 			ch.File.Weight = f.Weight
-		}
-	case ch.BFD != nil:
-		if findBFD(d.cfg, ch.BFD.Name) == nil {
-			d.report(ch.Pos, syntax.Error, "BFD_CHECK: bfd_instance %s not found", ch.BFD.Name)
 		}
 	}
 }

@@ -189,4 +189,5 @@ var notIn227 = map[string]bool{
 	"vrrp_instance thread_timer_expired":                    true,
 	"vrrp_instance owner_ignore_adverts":                    true,
 	"vrrp_instance auth_hmac":                               true,
+	"bfd_instance multihop":                                 true,
 }

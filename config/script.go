@@ -251,6 +251,9 @@ func CheckScripts(c *Config, sys ScriptSystem) ScriptReport {
 		}
 		v := CheckScript(s, uid, gid, sys)
 		v.Ref = ref
+		if v.NotFound && ref.Kind == KindTrack {
+			diag(s.Pos, syntax.Error, "Disabling track script %s since not found/accessible", strings.TrimPrefix(ref.Owner, "vrrp_script "))
+		}
 		if v.Insecure {
 			anyInsecure = true
 			if security {

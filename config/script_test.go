@@ -122,7 +122,10 @@ func TestCheckScriptPathRules(t *testing.T) {
 	}
 }
 
-const secInstance = `vrrp_instance VI_1 {
+const secInstance = `vrrp_script chk {
+    script %[2]s
+}
+vrrp_instance VI_1 {
     interface eth0
     virtual_router_id 1
     virtual_ipaddress {
@@ -131,10 +134,7 @@ const secInstance = `vrrp_instance VI_1 {
     track_script {
         chk
     }
-    notify_master %s
-}
-vrrp_script chk {
-    script %s
+    notify_master %[1]s
 }
 `
 
@@ -156,7 +156,7 @@ func TestCheckScriptsSecurityRules(t *testing.T) {
 		{"security on, insecure notify", "enable_script_security\nscript_user root", "/etc/ww.sh", "/bin/true", false, "", "Disabling VI_1 notify_master", 0},
 		{"security on, no default user", "enable_script_security", "/bin/true", "/bin/true", false, "Unable to set default user keepalived_script", "", 5},
 		{"non-root script user", "script_user nobody", "/etc/ww.sh", "/bin/true", false, "", "", 0},
-		{"missing scripts", "", "/nonexistent.sh", "/nonexistent2.sh", false, "", "", 0},
+		{"missing scripts", "", "/nonexistent.sh", "/nonexistent2.sh", false, "Disabling track script chk since not found", "", 5},
 		{"bad script_user", "script_user nosuch", "/nonexistent.sh", "/nonexistent.sh", false, "Error setting global script uid/gid", "", 5},
 	}
 	for _, c := range cases {

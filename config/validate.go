@@ -95,6 +95,20 @@ func (c *Config) Validate(env Env) []syntax.Diagnostic {
 			}
 		}
 	}
+	for _, g := range c.GARPGroups {
+		for _, name := range g.Interfaces {
+			if !exists(name) {
+				report(g.Pos, "WARNING - interface %s specified for garp_group doesn't exist", name)
+				missingIf = true
+			}
+		}
+	}
+	for _, l := range c.LinkbeatInterfaces {
+		if !exists(l.Name) {
+			report(l.Pos, "unknown interface %s specified for linkbeat interface", l.Name)
+			missingIf = true
+		}
+	}
 	checkVIPs(c.StaticAddresses)
 	checkRoutes(c.StaticRoutes)
 	if missingIf {
