@@ -131,6 +131,16 @@ type Snapshot struct {
 	AdvertInterval       time.Duration
 	MasterAdvertInterval time.Duration
 	Stats                Stats
+	// Trackers are the tracked objects as last set with SetTracker.
+	Trackers []TrackerState
+}
+
+// TrackerState is one tracker in a Snapshot: its name as given to
+// SetTracker, its weight (0: a failure means FAULT) and whether it is up.
+type TrackerState struct {
+	Name   string
+	Weight int
+	Up     bool
 }
 
 // Snapshot returns the instance's current state and counters.
@@ -139,7 +149,21 @@ func (in *Instance) Snapshot() Snapshot {
 		Name: in.cfg.Name, VRID: in.cfg.VRID, Version: in.cfg.Version, State: in.state, BasePriority: in.cfg.Priority, EffectivePriority: in.effPrio,
 		MasterAddr: in.masterAddr, MasterPriority: in.masterPrio, Since: in.since,
 		AdvertInterval: in.adverInt, MasterAdvertInterval: in.masterAdverInt, Stats: in.stats,
+		Trackers: in.trackerStates(),
 	}
+}
+
+// trackerStates copies the trackers for a snapshot (nil when none, so an
+// instance without trackers costs no allocation).
+func (in *Instance) trackerStates() []TrackerState {
+	if len(in.trackers) == 0 {
+		return nil
+	}
+	out := make([]TrackerState, len(in.trackers))
+	for i, t := range in.trackers {
+		out[i] = TrackerState{Name: t.name, Weight: t.weight, Up: t.up}
+	}
+	return out
 }
 
 // Ready returns the actions collected since the last call and forgets
