@@ -61,7 +61,7 @@ func (l *testLoop) do(fn func()) {
 
 // loadConfig writes text as keepalived.conf and loads it, failing on
 // anything worse than a warning.
-func loadConfig(t *testing.T, dir, text string) *config.Config {
+func loadConfig(t testing.TB, dir, text string) *config.Config {
 	t.Helper()
 	return loadConfigUpTo(t, dir, text, syntax.Warning)
 }
@@ -69,7 +69,7 @@ func loadConfig(t *testing.T, dir, text string) *config.Config {
 // loadConfigUpTo is loadConfig accepting diagnostics up to worst (for
 // configurations keepalived repairs with an error, like mismatched DR
 // ports).
-func loadConfigUpTo(t *testing.T, dir, text string, worst syntax.Severity) *config.Config {
+func loadConfigUpTo(t testing.TB, dir, text string, worst syntax.Severity) *config.Config {
 	t.Helper()
 	path := filepath.Join(dir, "keepalived.conf")
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {

@@ -340,49 +340,60 @@ func (s *Subsystem) drain(time.Time) {
 	q := s.queue
 	s.queue, s.posted = nil, false
 	s.mu.Unlock()
-	for _, t := range q {
-		s.apply(t)
-	}
+	s.apply(q...)
 }
 
-// apply is the per-transition step: real-server health → pool (quorum
-// with hysteresis) → kernel → notifications.
-func (s *Subsystem) apply(t healthcheck.Transition) {
-	if s.stopped || !s.started {
+// apply is the transition step: real-server health → pool (quorum with
+// hysteresis) → kernel → notifications. A batch (everything the
+// scheduler reported since the last drain, e.g. a whole rack failing at
+// once) updates the pool per transition but the kernel once, then
+// notifies in order: keepalived's order (kernel first, then scripts) is
+// kept while a mass failure costs one reconcile instead of one per
+// server.
+func (s *Subsystem) apply(ts ...healthcheck.Transition) {
+	if s.stopped || !s.started || len(ts) == 0 {
 		return
 	}
-	s.transCount++
-	s.snapDirty = true
-	id := rsID{t.VirtualServer, t.RealServer}
-	vp := s.plan.Lookup(t.VirtualServer)
-	var rp *RealServerPlan
-	if vp != nil {
-		rp = vp.Real(t.RealServer)
-	}
-	if rp == nil {
-		// Removed by a reload: only its omega notification is left.
-		if r, ok := s.retired[id]; ok && t.Down() {
-			delete(s.retired, id)
-			s.notifyReal(r.vs, r.rs, t)
+	var notes []func()
+	changed := false
+	for _, t := range ts {
+		s.transCount++
+		id := rsID{t.VirtualServer, t.RealServer}
+		vp := s.plan.Lookup(t.VirtualServer)
+		var rp *RealServerPlan
+		if vp != nil {
+			rp = vp.Real(t.RealServer)
 		}
-		return
+		if rp == nil {
+			// Removed by a reload: only its omega notification is left.
+			if r, ok := s.retired[id]; ok && t.Down() {
+				delete(s.retired, id)
+				notes = append(notes, func() { s.notifyReal(r.vs, r.rs, t) })
+			}
+			continue
+		}
+		changed = true
+		s.live[id] = rsLive{state: t.To, reason: t.Reason}
+		var changes []ipvs.QuorumChange
+		if t.From.Up != t.To.Up {
+			changes = append(changes, s.pool.SetUp(vp.Name, rp.Dest, t.To.Up)...)
+			notes = append(notes, func() { s.notifyReal(vp, rp, t) })
+		}
+		if t.From.Weight != t.To.Weight {
+			changes = append(changes, s.pool.SetWeight(vp.Name, rp.Dest, clampU32(t.To.Weight))...)
+		}
+		if len(changes) > 0 {
+			notes = append(notes, func() { s.notifyQuorum(changes) })
+		}
+		s.log.Info("lvs: real server changed", "vs", vp.Name, "rs", rp.Key, "up", t.To.Up, "weight", t.To.Weight, "reason", t.Reason)
 	}
-	s.live[id] = rsLive{state: t.To, reason: t.Reason}
-	var changes []ipvs.QuorumChange
-	if t.From.Up != t.To.Up {
-		changes = append(changes, s.pool.SetUp(vp.Name, rp.Dest, t.To.Up)...)
-	}
-	if t.From.Weight != t.To.Weight {
-		changes = append(changes, s.pool.SetWeight(vp.Name, rp.Dest, clampU32(t.To.Weight))...)
-	}
-	s.log.Info("lvs: real server changed", "vs", vp.Name, "rs", rp.Key, "up", t.To.Up, "weight", t.To.Weight, "reason", t.Reason)
-	if !s.stopping {
+	s.snapDirty = true
+	if changed && !s.stopping {
 		s.reconcile(time.Now())
 	}
-	if t.From.Up != t.To.Up {
-		s.notifyReal(vp, rp, t)
+	for _, n := range notes {
+		n()
 	}
-	s.notifyQuorum(changes)
 }
 
 // reconcile pushes the pool's desired table to the kernel; a failure is
