@@ -102,6 +102,7 @@ func ConvertSnapshot(ds *Snapshot, build status.Build) *status.Snapshot {
 }
 
 func convertVRRP(out *status.Snapshot, v *VRRPSnapshot) {
+	scriptSeen := map[string]bool{}
 	for _, is := range v.Instances {
 		in := status.Instance{
 			Name: is.Name, Interface: is.Interface, VRID: is.VRID, Version: is.Version,
@@ -113,6 +114,16 @@ func convertVRRP(out *status.Snapshot, v *VRRPSnapshot) {
 		}
 		if is.MasterAddr.IsValid() {
 			in.MasterAddr = is.MasterAddr.String()
+		}
+		for _, t := range is.Trackers {
+			tr := convertTracker(t)
+			in.Trackers = append(in.Trackers, tr)
+			if tr.Kind == status.TrackScript && !scriptSeen[tr.Name] {
+				// The script's own state as the instance sees it; for a
+				// script tracked with "reverse" this is the inverted state.
+				scriptSeen[tr.Name] = true
+				out.Scripts = append(out.Scripts, status.Script{Name: tr.Name, Up: tr.Up})
+			}
 		}
 		for _, p := range is.VIPs {
 			in.VIPs = append(in.VIPs, p.String())
@@ -127,6 +138,25 @@ func convertVRRP(out *status.Snapshot, v *VRRPSnapshot) {
 	for _, g := range groups {
 		out.SyncGroups = append(out.SyncGroups, status.SyncGroup{Name: g, State: v.Groups[g], Members: []string{}})
 	}
+}
+
+// convertTracker turns the core's tracker (named by trackRef.id: "if:",
+// "script:" or "file:" and the object's name) into a status.Tracker whose
+// Weight is what it adds to the priority now, as the core computes it: a
+// positive weight while up, a negative one while down.
+func convertTracker(t vrrp.TrackerState) status.Tracker {
+	kind, name, ok := strings.Cut(t.Name, ":")
+	switch {
+	case !ok:
+		kind, name = "", t.Name
+	case kind == "if":
+		kind = status.TrackInterface
+	}
+	w := 0
+	if t.Weight > 0 && t.Up || t.Weight < 0 && !t.Up {
+		w = t.Weight
+	}
+	return status.Tracker{Kind: kind, Name: name, Up: t.Up, Weight: w}
 }
 
 // stateName maps the core's states onto keepalived's four; the transient

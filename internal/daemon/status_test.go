@@ -17,7 +17,9 @@ func TestConvertSnapshot(t *testing.T) {
 			Instances: []InstanceSnapshot{{
 				Snapshot: vrrp.Snapshot{Name: "VI_1", VRID: 51, Version: 2, State: vrrp.StateMaster, BasePriority: 100,
 					EffectivePriority: 90, MasterAddr: netip.MustParseAddr("10.0.0.2"), Since: t0,
-					Stats: vrrp.Stats{AdvertSent: 4, AuthFailure: 2}},
+					Stats: vrrp.Stats{AdvertSent: 4, AuthFailure: 2},
+					Trackers: []vrrp.TrackerState{{Name: "if:eth1", Weight: 0, Up: true}, {Name: "script:chk", Weight: -10, Up: false},
+						{Name: "file:tf", Weight: 6, Up: true}, {Name: "script:up", Weight: 5, Up: false}}},
 				Interface: "eth0", VRID: 51, VIPs: []netip.Prefix{netip.MustParsePrefix("192.0.2.1/32")},
 			}, {
 				Snapshot: vrrp.Snapshot{Name: "VI_2", State: vrrp.StateStop},
@@ -38,6 +40,19 @@ func TestConvertSnapshot(t *testing.T) {
 	if in.State != "MASTER" || in.EffectivePriority != 90 || in.MasterAddr != "10.0.0.2" || in.Interface != "eth0" ||
 		in.VIPs[0] != "192.0.2.1/32" || in.Stats.AdvertSent != 4 || in.Stats.AuthFailure != 2 {
 		t.Errorf("instance converted wrongly: %+v", in)
+	}
+	wantTrk := []status.Tracker{{Kind: "interface", Name: "eth1", Up: true}, {Kind: "script", Name: "chk", Weight: -10},
+		{Kind: "file", Name: "tf", Up: true, Weight: 6}, {Kind: "script", Name: "up", Weight: 0}}
+	if len(in.Trackers) != len(wantTrk) {
+		t.Fatalf("trackers %+v", in.Trackers)
+	}
+	for i, w := range wantTrk {
+		if in.Trackers[i] != w {
+			t.Errorf("tracker %d = %+v, want %+v", i, in.Trackers[i], w)
+		}
+	}
+	if len(s.Scripts) != 2 || s.Scripts[0] != (status.Script{Name: "chk"}) {
+		t.Errorf("scripts %+v", s.Scripts)
 	}
 	if s.Instances[1].State != "INIT" {
 		t.Errorf("STOP maps to %q, want INIT", s.Instances[1].State)
