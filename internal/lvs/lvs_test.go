@@ -476,3 +476,41 @@ virtual_server 10.0.0.8 80 {
 		t.Errorf("notify_up at start ran %q, want once", notes)
 	}
 }
+
+func TestReloadRemovingServerWithOmegaNotifies(t *testing.T) {
+	a := newTCPServer(t)
+	b := newTCPServer(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "notes")
+	script := noteScript(t, dir, out)
+	conf := func(withA bool) string {
+		ra := ""
+		if withA {
+			ra = fmt.Sprintf("real_server 127.0.0.1 %d {\n notify_down \"%s gone A\"\n TCP_CHECK { }\n}", a.addr.Port(), script)
+		}
+		return fmt.Sprintf(`
+virtual_server 10.0.0.9 80 {
+ %s
+ omega
+ lvs_sched rr
+ lvs_method NAT
+ protocol TCP
+ %s
+ real_server 127.0.0.1 %d {
+  TCP_CHECK { }
+ }
+}
+`, timing, ra, b.addr.Port())
+	}
+	r := startRig(t, conf(true), nil)
+	key := "TCP 10.0.0.9:80"
+	r.waitDests(key, fmt.Sprintf("127.0.0.1:%d=1 127.0.0.1:%d=1", a.addr.Port(), b.addr.Port()), time.Second)
+	if err := r.reload(conf(false)); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.dests(key), normDests(fmt.Sprintf("127.0.0.1:%d=1", b.addr.Port())); got != want {
+		t.Errorf("after reload: %q, want %q", got, want)
+	}
+	// omega: a live server removed by a reload gets its notify_down.
+	waitFile(t, out, 5*time.Second, "gone A")
+}

@@ -71,6 +71,9 @@ func BuildPlan(cfg *config.Config) *Plan {
 	if cfg == nil {
 		return p
 	}
+	if d := cfg.Global.LVSSyncDaemon; d != nil && len(cfg.VirtualServers) > 0 {
+		p.warnf(d.Pos, "lvs_sync_daemon is not supported yet - IPVS connections are not synchronised")
+	}
 	sec := newScriptFilter(cfg)
 	seen := map[string]bool{}
 	owner := map[ipvs.ServiceKey]string{}
@@ -168,6 +171,9 @@ func (p *Plan) virtualServer(cfg *config.Config, v *config.VirtualServer, sec sc
 		if g := v.PersistenceGranularity; g.IsValid() {
 			tmpl.MaskBits = maskBits(g)
 		}
+	}
+	if v.HASuspend {
+		p.warnf(v.Pos, "virtual server %s: ha_suspend is not supported yet - its checks run whatever the VRRP state", v.ServiceString())
 	}
 	if v.PersistenceEngine != "" {
 		p.warnf(v.Pos, "virtual server %s: persistence_engine %s is not supported - ignored", v.ServiceString(), v.PersistenceEngine)
