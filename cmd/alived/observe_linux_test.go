@@ -72,8 +72,14 @@ func TestDaemonObservability(t *testing.T) {
 	}
 	conf := filepath.Join(dir, "keepalived.conf")
 	jsonDump, statsDump := filepath.Join(dir, "ka.json"), filepath.Join(dir, "ka.stats")
+	trackFile := filepath.Join(dir, "tf")
+	if err := os.WriteFile(trackFile, []byte("3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	text := "global_defs {\n router_id n1\n json_dump_file " + jsonDump + "\n stats_dump_file " + statsDump + "\n}\n" +
-		"vrrp_instance VI_1 {\n state BACKUP\n interface eth0\n virtual_router_id 63\n priority 100\n advert_int 1\n virtual_ipaddress {\n  10.96.0.100/32\n }\n}\n"
+		"track_file tf {\n file " + trackFile + "\n weight 5\n}\n" +
+		"vrrp_instance VI_1 {\n state BACKUP\n interface eth0\n virtual_router_id 63\n priority 100\n advert_int 1\n" +
+		" track_file {\n  tf\n }\n virtual_ipaddress {\n  10.96.0.100/32\n }\n}\n"
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -167,12 +173,31 @@ func TestDaemonObservability(t *testing.T) {
 	}
 	var dump []struct {
 		Data struct {
-			IName string `json:"iname"`
-			State int    `json:"state"`
+			IName             string `json:"iname"`
+			State             int    `json:"state"`
+			EffectivePriority int    `json:"effective_priority"`
+			Trackers          []struct {
+				Kind, Name string
+				Up         bool
+				Weight     int
+			} `json:"trackers"`
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(b, &dump); err != nil || len(dump) != 1 || dump[0].Data.IName != "VI_1" || dump[0].Data.State != 2 {
-		t.Errorf("JSON dump: %v %s", err, b)
+		t.Fatalf("JSON dump: %v %s", err, b)
+	}
+	// Every tracker is in the dump with its state: the interface and the
+	// track file (value 3 × weight 5).
+	d := dump[0].Data
+	kinds := map[string]int{}
+	for _, tr := range d.Trackers {
+		kinds[tr.Kind+":"+tr.Name] = tr.Weight
+	}
+	if w, ok := kinds["file:tf"]; !ok || w != 15 || d.EffectivePriority != 115 {
+		t.Errorf("JSON dump trackers %+v, effective priority %d; want file tf adding 15 to 100", d.Trackers, d.EffectivePriority)
+	}
+	if _, ok := kinds["interface:eth0"]; !ok {
+		t.Errorf("JSON dump lacks the interface tracker: %+v", d.Trackers)
 	}
 	b, _ = os.ReadFile(statsDump)
 	if !strings.HasPrefix(string(b), "VRRP Instance: VI_1\n") {
