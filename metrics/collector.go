@@ -110,7 +110,6 @@ type Collector struct {
 	svcTraffic, rsTraffic, rsConns                  []*prometheus.Desc
 	rsWeight, rsConfWeight, rsUp, rsReason, rsInTab *prometheus.Desc
 	quorumUp, weightSum, sorryActive, lvsError      *prometheus.Desc
-	notifySent, notifyDropped, notifyFailed         *prometheus.Desc
 
 	// mu guards the histogram state: probe durations are observed once per
 	// probe run seen in a snapshot (runs between two scrapes of the same
@@ -148,13 +147,10 @@ func NewCollector(src status.Source) *Collector {
 		rsInTab:        d("alived_ipvs_backend_in_table", "Whether the real server is in the kernel table.", backendLabels),
 		rsReason: d("alived_ipvs_backend_last_failure_reason",
 			"Latest probe failure: 0 none, 1 timeout, 2 refused/reset, 3 unreachable, 4 bad response, 5 other.", backendLabels),
-		quorumUp:      d("alived_virtual_server_quorum_up", "Whether the virtual server's live weight reaches its quorum.", []string{"virtual_server"}),
-		weightSum:     d("alived_virtual_server_live_weight", "Live weight sum the quorum is judged on.", []string{"virtual_server"}),
-		sorryActive:   d("alived_virtual_server_sorry_server_active", "Whether the sorry server takes the traffic.", []string{"virtual_server"}),
-		lvsError:      d("alived_ipvs_update_failing", "Whether the last kernel update failed (1) and is being retried.", nil),
-		notifySent:    d("alived_notify_sent_total", "Notifications delivered (scripts, FIFO, SMTP).", nil),
-		notifyDropped: d("alived_notify_dropped_total", "Notifications dropped because a queue was full.", nil),
-		notifyFailed:  d("alived_notify_failed_total", "Notifications that failed.", nil),
+		quorumUp:    d("alived_virtual_server_quorum_up", "Whether the virtual server's live weight reaches its quorum.", []string{"virtual_server"}),
+		weightSum:   d("alived_virtual_server_live_weight", "Live weight sum the quorum is judged on.", []string{"virtual_server"}),
+		sorryActive: d("alived_virtual_server_sorry_server_active", "Whether the sorry server takes the traffic.", []string{"virtual_server"}),
+		lvsError:    d("alived_ipvs_update_failing", "Whether the last kernel update failed (1) and is being retried.", nil),
 		checkDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "alived_check_duration_seconds",
 			Help:    "Duration of health-check probes.",
@@ -181,7 +177,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.up, c.buildInfo, c.reloadOK, c.reloadTime, c.reloads, c.vrrpState, c.effPrio, c.basePrio,
 		c.lastTransition, c.masterTransitions, c.trackerWeight, c.trackerUp, c.scriptStatus, c.syncGroupState,
 		c.rsWeight, c.rsConfWeight, c.rsUp, c.rsInTab, c.rsReason, c.quorumUp, c.weightSum, c.sorryActive,
-		c.lvsError, c.notifySent, c.notifyDropped, c.notifyFailed,
+		c.lvsError,
 	} {
 		ch <- d
 	}
@@ -221,9 +217,6 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	counter(c.reloads, float64(s.Reloads))
 	gauge(c.lvsError, b2f(s.LVSError != ""))
-	counter(c.notifySent, float64(s.Notify.Sent))
-	counter(c.notifyDropped, float64(s.Notify.Dropped))
-	counter(c.notifyFailed, float64(s.Notify.Failed))
 
 	for i := range s.Instances {
 		in := &s.Instances[i]

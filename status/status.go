@@ -46,7 +46,6 @@ type Snapshot struct {
 	VirtualServers []VirtualServer `json:"virtual_servers"`
 	// LVSError is the last failed kernel update (empty if none).
 	LVSError string `json:"lvs_error,omitempty"`
-	Notify   Notify `json:"notify"`
 }
 
 // Build identifies the binary.
@@ -230,24 +229,6 @@ type Counters struct {
 	IncomingBytes     uint64 `json:"incoming_bytes"`
 	OutgoingBytes     uint64 `json:"outgoing_bytes"`
 	CountersAvailable bool   `json:"counters_available"`
-}
-
-// Notify counts notification work (scripts, FIFO, SMTP).
-type Notify struct {
-	Sent    uint64 `json:"sent"`
-	Dropped uint64 `json:"dropped"`
-	Failed  uint64 `json:"failed"`
-}
-
-// Master reports the first instance in MASTER state, for one-line
-// summaries; ok is false when none is.
-func (s *Snapshot) Master() (name string, ok bool) {
-	for _, in := range s.Instances {
-		if in.State == StateMaster {
-			return in.Name, true
-		}
-	}
-	return "", false
 }
 
 // Summary is a one-line description of the state ("VI_1 MASTER, VI_2
