@@ -18,15 +18,12 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -156,10 +153,15 @@ func (d *daemon) start() error {
 	return nil
 }
 
-// crash kills the daemon without a goodbye and takes its link down, as a
-// dying machine would. keepalived's parent is frozen first so that it
-// cannot respawn its VRRP child.
+// crash takes the master's link down and kills its daemon without a
+// goodbye, as a dying machine would: the link goes first so that nothing,
+// not even the kernel answering pings for the VIP, leaves the node after
+// the crash. keepalived's parent is frozen before its VRRP child is
+// killed so that it cannot respawn it.
 func (d *daemon) crash() error {
+	if _, err := d.node.Output("ip", "link", "set", d.node.Link, "down"); err != nil {
+		return err
+	}
 	if d.impl == "keepalived" {
 		_ = d.cmd.Process.Signal(syscall.SIGSTOP)
 		if b, err := os.ReadFile(filepath.Join(d.dir, "vrrp.pid")); err == nil {
@@ -169,9 +171,8 @@ func (d *daemon) crash() error {
 		}
 	}
 	_ = d.cmd.Process.Kill()
-	_, err := d.node.Output("ip", "link", "set", d.node.Link, "down")
 	<-d.done
-	return err
+	return nil
 }
 
 // revive brings the node back: link up, the dead daemon's VIP gone (a
@@ -263,6 +264,12 @@ func series(dir, bin, impl, adv string, runs int) (result, error) {
 			res.failed++
 			fmt.Fprintf(os.Stderr, "%s %s run %d: %v\n", impl, adv, i, err)
 			if os.Getenv("FAILOVER_DEBUG") != "" {
+				neigh, _ := cl.Output("ip", "neigh", "show", vip)
+				ha, _ := a.HasAddr(vip)
+				hb, _ := b.HasAddr(vip)
+				fmt.Fprintf(os.Stderr, "client neigh: %s a=%s holds=%v b=%s holds=%v\n", strings.TrimSpace(neigh), a.MAC, ha, b.MAC, hb)
+				p, err := cl.Output("ping", "-c", "3", "-i", "0.2", "-W", "1", vip)
+				fmt.Fprintf(os.Stderr, "ping now: %v\n%s\n", err, p)
 				for _, d := range []*daemon{da, db} {
 					b, _ := os.ReadFile(filepath.Join(d.dir, "log"))
 					fmt.Fprintf(os.Stderr, "--- log of %s:\n%s\n", d.node.Name, b)
@@ -292,65 +299,38 @@ func waitOnly(a, b *netlab.Node, timeout time.Duration) error {
 	return fmt.Errorf("a never became the only holder of %s", vip)
 }
 
-var replyRE = regexp.MustCompile(`^\[(\d+\.\d+)\] .*icmp_seq=(\d+)`)
-
-// measure starts a 2 ms ping from the client, crashes the master and
-// returns the time from the crash to the first reply after the outage.
+// measure probes the VIP from the client every 2 ms, crashes the master
+// and returns the time from the crash to the first reply after the outage
+// (the first reply whose sequence number skips the ones lost).
 func measure(cl *netlab.Node, master *daemon, timeout time.Duration) (time.Duration, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout+2*time.Second)
-	defer cancel()
-	ping := cl.Command(ctx, "ping", "-D", "-n", "-i", "0.002", "-W", "1", vip)
-	out, err := ping.StdoutPipe()
+	p, err := newProber(cl.NS, vip, 2*time.Millisecond)
 	if err != nil {
 		return 0, err
 	}
-	if err := ping.Start(); err != nil {
-		return 0, err
-	}
-	defer func() { _ = ping.Process.Kill(); _ = ping.Wait() }()
-	type reply struct {
-		at  time.Time
-		seq int
-	}
-	replies := make(chan reply, 1024)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			m := replyRE.FindStringSubmatch(sc.Text())
-			if m == nil {
-				continue
-			}
-			f, _ := strconv.ParseFloat(m[1], 64)
-			seq, _ := strconv.Atoi(m[2])
-			replies <- reply{at: time.Unix(0, int64(f*1e9)), seq: seq}
-		}
-		close(replies)
-	}()
+	defer p.close()
 	// Wait until the VIP answers, then crash the master.
-	first := time.After(2 * time.Second)
 	select {
-	case <-replies:
-	case <-first:
+	case <-p.replies:
+	case <-time.After(2 * time.Second):
 		return 0, fmt.Errorf("VIP not answering before the crash")
 	}
 	t0 := time.Now()
 	if err := master.crash(); err != nil {
 		return 0, err
 	}
-	// The first reply after a gap in the sequence is the new master's.
 	last := -1
 	deadline := time.After(timeout)
 	for {
 		select {
-		case r, ok := <-replies:
+		case r, ok := <-p.replies:
 			if !ok {
-				return 0, fmt.Errorf("ping ended")
+				return 0, fmt.Errorf("prober stopped")
 			}
 			if r.at.Before(t0) {
 				last = r.seq
 				continue
 			}
-			if last >= 0 && r.seq != last+1 {
+			if last >= 0 && r.seq != (last+1)&0xffff {
 				return r.at.Sub(t0), nil
 			}
 			last = r.seq
