@@ -15,6 +15,10 @@ import (
 // VM by RunGoTests.
 const EnvGuest = "ALIVED_IN_VM"
 
+// EnvRun overrides GoTests.Run, to run a subset of the guest tests while
+// debugging (for example ALIVED_VM_RUN='^TestVM$/^Drift$').
+const EnvRun = "ALIVED_VM_RUN"
+
 // InGuest reports whether the test binary runs inside the VM.
 func InGuest() bool { return os.Getenv(EnvGuest) == "1" }
 
@@ -32,10 +36,11 @@ type GoTests struct {
 
 // RunGoTests builds the test binary of the package in the working
 // directory (go test -c), boots the VM once and runs the tests matching
-// g.Run inside it with EnvGuest=1, streaming the guest console to t.Log.
+// g.Run inside it with EnvGuest=1 in the package directory (read-only
+// there: tests write to t.TempDir, the guest's tmpfs), streaming the guest console to t.Log.
 // t fails if the guest tests fail. The caller must have called
 // testenv.RequireVM.
-func RunGoTests(t *testing.T, g GoTests) Result {
+func RunGoTests(t testing.TB, g GoTests) Result {
 	t.Helper()
 	share, err := NewShare()
 	if err != nil {
@@ -55,16 +60,33 @@ func RunGoTests(t *testing.T, g GoTests) Result {
 		}
 	}
 	env = append(env, g.Env...)
-	args := []string{"-test.v", "-test.count=1", "-test.run", shellQuote(g.Run)}
+	if g.Timeout == 0 {
+		g.Timeout = 10 * time.Minute
+	}
+	run := g.Run
+	if r := os.Getenv(EnvRun); r != "" {
+		run = r
+	}
+	// The guest binary times out before the VM does, so a hang ends with
+	// Go's goroutine dump on the console instead of silence.
+	args := []string{"-test.v", "-test.count=1", "-test.run", shellQuote(run), "-test.timeout", (g.Timeout - 30*time.Second).String()}
 	if g.Bench != "" {
 		args = append(args, "-test.bench", shellQuote(g.Bench), "-test.benchtime=1x")
 	}
-	script := fmt.Sprintf("env %s %s %s\n", strings.Join(env, " "), bin, strings.Join(args, " "))
+	// The binary runs in the package directory (read-only in the guest),
+	// as go test would run it, so testdata paths work.
+	pkgDir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := fmt.Sprintf("cd %s && env %s %s %s\n", shellQuote(pkgDir), strings.Join(env, " "), bin, strings.Join(args, " "))
 	ctx := context.Background()
-	if d, ok := t.Deadline(); ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, d.Add(-5*time.Second))
-		defer cancel()
+	if dt, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if d, ok := dt.Deadline(); ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, d.Add(-5*time.Second))
+			defer cancel()
+		}
 	}
 	res, err := Run(ctx, Options{Script: script, Share: share, Console: logWriter{t}, Timeout: g.Timeout})
 	if err != nil {
@@ -78,7 +100,7 @@ func RunGoTests(t *testing.T, g GoTests) Result {
 }
 
 // logWriter streams console lines into the test log.
-type logWriter struct{ t *testing.T }
+type logWriter struct{ t testing.TB }
 
 func (w logWriter) Write(p []byte) (int, error) {
 	w.t.Log("vm| " + strings.TrimRight(string(p), "\n"))
