@@ -1,22 +1,14 @@
 package daemon
 
 import (
-	"context"
 	"log/slog"
 	"net"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/alived/alived/config"
 	"github.com/alived/alived/notify"
 )
-
-func contextBackground() context.Context { return context.Background() }
-
-func contextTimeout(d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), d)
-}
 
 // scriptFilter applies keepalived's script security to configured
 // scripts: the ones config.CheckScripts disables (not found, insecure

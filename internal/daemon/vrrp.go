@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -255,7 +256,7 @@ func (c *vrrpComponent) socket(cfg netio.Config) (*vrrpSock, error) {
 	if s, ok := c.socks[cfg]; ok {
 		return s, nil
 	}
-	conn, err := netio.Listen(contextBackground(), cfg)
+	conn, err := netio.Listen(context.Background(), cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -553,7 +554,7 @@ func (c *vrrpComponent) Stop(now time.Time) {
 		_ = c.mon.Close()
 	}
 	if c.notifier != nil {
-		ctx, cancel := contextTimeout(2 * time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = c.notifier.Close(ctx)
 		cancel()
 	}
