@@ -82,10 +82,25 @@ func (d *decoder) walk(spec *blockSpec, nodes []*syntax.Node, target any) {
 	}
 }
 
+// MsgMissingParameter starts the message for a keyword given without a
+// required argument. keepalived 2.2.7 aborts the load on it and `-t` exits
+// 2 (ExitMissingParam), unlike other configuration errors.
+const MsgMissingParameter = "*** Configuration line starting"
+
 // needArgs checks that n has at least min arguments.
 func (d *decoder) needArgs(n *syntax.Node, min int) bool {
 	if len(n.Args) < min {
-		d.errorf(n, "%s: missing argument", n.Keyword)
+		d.errorf(n, "%s `%s` is missing a parameter after keyword `%s` at word position %d", MsgMissingParameter, n.Keyword, n.Keyword, len(n.Args)+2)
+		return false
+	}
+	return true
+}
+
+// haveArgs is needArgs for the keywords whose keepalived handler checks the
+// argument count itself and reports an ordinary configuration error.
+func (d *decoder) haveArgs(n *syntax.Node, min int) bool {
+	if len(n.Args) < min {
+		d.errorf(n, "%s: missing argument - ignoring", n.Keyword)
 		return false
 	}
 	return true
@@ -201,7 +216,7 @@ func (d *decoder) script(n *syntax.Node) *Script {
 // commandScript builds a Script from `script`/`misc_path`, where an
 // unquoted command may run to the end of the line.
 func (d *decoder) commandScript(n *syntax.Node) *Script {
-	if !d.needArgs(n, 1) {
+	if !d.haveArgs(n, 1) {
 		return nil
 	}
 	s := &Script{Cmd: strings.Join(n.Args, " "), Pos: n.Pos}

@@ -86,7 +86,11 @@ func globalDefsBlock() *blockSpec {
 				g.NotificationEmail = append(g.NotificationEmail, c.Args...)
 			}
 		}).owner("notify"),
-		on("notification_email_from", func(d *decoder, n *syntax.Node, g *G) { g.NotificationEmailFrom, _ = d.str(n) }).owner("notify"),
+		on("notification_email_from", func(d *decoder, n *syntax.Node, g *G) {
+			if d.haveArgs(n, 1) {
+				g.NotificationEmailFrom = n.Args[0]
+			}
+		}).owner("notify"),
 		on("smtp_server", func(d *decoder, n *syntax.Node, g *G) {
 			if !d.needArgs(n, 1) {
 				return
@@ -151,7 +155,7 @@ func globalDefsBlock() *blockSpec {
 		on("vmac_prefix", func(d *decoder, n *syntax.Node, g *G) { g.VMACPrefix, _ = d.str(n) }),
 		count("max_auto_priority", func(g *G) *int { return &g.MaxAutoPriority }, -1, 99),
 		on("script_user", func(d *decoder, n *syntax.Node, g *G) {
-			if d.needArgs(n, 1) {
+			if d.haveArgs(n, 1) {
 				g.ScriptUser, g.ScriptGroup = splitUserGroup(n.Args)
 				d.markSet(g, "script_user")
 			}
@@ -254,7 +258,7 @@ func fifoScript(d *decoder, n *syntax.Node, f *FIFO) *FIFO {
 }
 
 func decodeSyncDaemon(d *decoder, n *syntax.Node) *LVSSyncDaemon {
-	if !d.needArgs(n, 1) {
+	if !d.haveArgs(n, 1) {
 		return nil
 	}
 	s := &LVSSyncDaemon{Interface: n.Args[0], Pos: n.Pos}

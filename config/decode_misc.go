@@ -68,12 +68,12 @@ func garpGroupBlock() *blockSpec {
 	type G = GARPGroup
 	return newBlock("garp_group",
 		on("garp_interval", func(d *decoder, n *syntax.Node, g *G) {
-			if t, ok := d.seconds(n, 0, 0, 1); ok {
+			if t, ok := d.seconds(n, 0, 0, 1<<31-1); ok {
 				g.GARPInterval = t
 			}
 		}),
 		on("gna_interval", func(d *decoder, n *syntax.Node, g *G) {
-			if t, ok := d.seconds(n, 0, 0, 1); ok {
+			if t, ok := d.seconds(n, 0, 0, 1<<31-1); ok {
 				g.GNAInterval = t
 			}
 		}),

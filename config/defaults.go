@@ -331,7 +331,7 @@ func (d *decoder) instanceDefaults(g *GlobalDefs, v *VRRPInstance) {
 		v.NoPreempt = false
 	}
 	if v.NoPreempt && v.PreemptDelay > 0 {
-		d.report(v.Pos, syntax.Warning, "(%s) preempt_delay is incompatible with nopreempt mode - resetting", v.Name)
+		d.report(v.Pos, syntax.Error, "(%s) preempt_delay is incompatible with nopreempt mode - resetting", v.Name)
 		v.PreemptDelay = 0
 	}
 

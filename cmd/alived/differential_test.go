@@ -24,11 +24,27 @@ var update = flag.Bool("update", false, "rewrite testdata/config/expected-exit.t
 
 const samplesDir = "/usr/share/doc/keepalived/samples"
 
-// knownDifferences are files where alived deliberately answers differently
-// from keepalived 2.2.7, with the reason. The test logs them instead of
-// failing.
-var knownDifferences = map[string]string{
-	// No entries: every sample and fixture currently gives the same code.
+// knownDifferences reads testdata/config/known-differences.tsv: files
+// where alived deliberately answers differently from keepalived 2.2.7,
+// with the reason. The test logs them instead of failing.
+func knownDifferences(t *testing.T) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile("../../testdata/config/known-differences.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.SplitN(line, "\t", 3)
+		if len(f) != 3 {
+			t.Fatalf("bad line in known-differences.tsv: %q", line)
+		}
+		out[f[0]] = f[2]
+	}
+	return out
 }
 
 // differentialFiles lists the keepalived samples and the project fixtures.
@@ -101,6 +117,7 @@ type result struct {
 // waiting for its children.
 func compareAll(t *testing.T, prefix []string, alived string, files []string) []result {
 	t.Helper()
+	known := knownDifferences(t)
 	results := make([]result, len(files))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
@@ -121,7 +138,7 @@ func compareAll(t *testing.T, prefix []string, alived string, files []string) []
 		if r.keepalived == r.alive {
 			continue
 		}
-		if why, ok := knownDifferences[name]; ok {
+		if why, ok := known[name]; ok {
 			t.Logf("%s: keepalived %d, alived %d (known: %s)", name, r.keepalived, r.alive, why)
 			continue
 		}
