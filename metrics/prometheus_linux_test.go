@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,6 +150,19 @@ func TestPrometheusScrapesFailover(t *testing.T) {
 	})
 	if v := query(t, mon, "alived_build_info"); v[n1] != 1 || v[n2] != 1 {
 		t.Errorf("alived_build_info: %v", v)
+	}
+	// promtool's linter on a live daemon's scrape (process and Go
+	// collectors included), not only on the unit test's fixture.
+	if promtool, err := exec.LookPath("promtool"); err == nil {
+		body, err := mon.Output("curl", "-sf", "http://"+n1+"/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lint := exec.Command(promtool, "check", "metrics")
+		lint.Stdin = strings.NewReader(body)
+		if out, err := lint.CombinedOutput(); err != nil {
+			t.Errorf("promtool check metrics on a live scrape: %v\n%s", err, out)
+		}
 	}
 
 	// Stop the master: n2 takes over and Prometheus sees it.
