@@ -514,3 +514,55 @@ virtual_server 10.0.0.9 80 {
 	// omega: a live server removed by a reload gets its notify_down.
 	waitFile(t, out, 5*time.Second, "gone A")
 }
+
+func TestMiscDynamicWeight(t *testing.T) {
+	dir := t.TempDir()
+	status := filepath.Join(dir, "status")
+	if err := os.WriteFile(status, []byte("12\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	check := filepath.Join(dir, "check.sh")
+	if err := os.WriteFile(check, []byte("#!/bin/sh\nexit $(cat "+status+")\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	conf := fmt.Sprintf(`
+virtual_server 10.0.0.10 80 {
+ %s
+ lvs_sched wrr
+ lvs_method NAT
+ protocol TCP
+ real_server 10.1.0.1 80 {
+  weight 7
+  MISC_CHECK {
+   misc_path "%s"
+   misc_dynamic
+   misc_timeout 2
+  }
+ }
+}
+`, timing, check)
+	r := startRig(t, conf, nil)
+	key := "TCP 10.0.0.10:80"
+	// misc_dynamic: exit status N ≥ 2 passes and sets the weight to N-2.
+	r.waitDests(key, "10.1.0.1:80=10", 5*time.Second)
+	writeAtomic(t, status, "5\n")
+	r.waitDests(key, "10.1.0.1:80=3", 5*time.Second)
+	if s := r.snapshot().VirtualServers[0].RealServers[0]; s.ConfiguredWeight != 7 || s.Weight != 3 || s.EffectiveWeight != 3 {
+		t.Errorf("snapshot = %+v, want configured 7, weight and effective weight 3", s)
+	}
+	writeAtomic(t, status, "1\n")
+	r.waitDests(key, "", 5*time.Second)
+}
+
+// writeAtomic replaces path's content in one step, so a reader never sees
+// it empty.
+func writeAtomic(t *testing.T, path, content string) {
+	t.Helper()
+	tmp := path + ".new"
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
