@@ -281,3 +281,76 @@ func TestCheckBodies(t *testing.T) {
 		}
 	}
 }
+
+func TestPlanEveryCheckerKind(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "chk.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	weightFile := filepath.Join(dir, "w")
+	conf := fmt.Sprintf(`
+track_file tf {
+ file %[2]s
+ weight 3
+}
+virtual_server 10.0.0.1 80 {
+ lvs_sched rr
+ lvs_method NAT
+ protocol TCP
+ real_server 10.1.0.1 80 {
+  TCP_CHECK { }
+  HTTP_GET {
+   url { path /
+         digest 9b3a0c85a887a256d6939da88aabd8cd }
+  }
+  SSL_GET {
+   url { path /health }
+  }
+  SMTP_CHECK {
+   helo_name me.example
+   host {
+    connect_ip 10.1.0.5
+   }
+   host {
+    connect_ip 10.1.0.6
+    connect_port 2525
+   }
+  }
+  DNS_CHECK {
+   type A
+   name example.com
+  }
+  UDP_CHECK {
+   payload 0102
+   require_reply 0X
+  }
+  PING_CHECK { }
+  MISC_CHECK {
+   misc_path "%[1]s arg"
+  }
+  FILE_CHECK {
+   track_file tf
+  }
+ }
+}
+`, script, weightFile)
+	p := BuildPlan(loadConfig(t, dir, conf))
+	for _, d := range p.Diagnostics {
+		t.Errorf("diagnostic: %s", config.Format(d))
+	}
+	var got []string
+	for _, c := range p.VirtualServers[0].Reals[0].Health.Checks {
+		got = append(got, fmt.Sprintf("%s=%s", c.Name, c.Checker.Kind()))
+	}
+	want := []string{
+		"TCP_CHECK#1=TCP_CHECK", "HTTP_GET#1=HTTP_GET", "SSL_GET#1=SSL_GET",
+		// Each deprecated host{} block is a checker of its own.
+		"SMTP_CHECK#1/host1=SMTP_CHECK", "SMTP_CHECK#1/host2=SMTP_CHECK",
+		"DNS_CHECK#1=DNS_CHECK", "UDP_CHECK#1=UDP_CHECK", "PING_CHECK#1=PING_CHECK",
+		"MISC_CHECK#1=MISC_CHECK", "FILE_CHECK#1=FILE_CHECK",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("checks:\n got %q\nwant %q", got, want)
+	}
+}
