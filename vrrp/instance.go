@@ -133,6 +133,8 @@ type Snapshot struct {
 	Stats                Stats
 	// Trackers are the tracked objects as last set with SetTracker.
 	Trackers []TrackerState
+	// SyncGroup is the name of the instance's sync group ("" if none).
+	SyncGroup string
 }
 
 // TrackerState is one tracker in a Snapshot: its name as given to
@@ -149,8 +151,16 @@ func (in *Instance) Snapshot() Snapshot {
 		Name: in.cfg.Name, VRID: in.cfg.VRID, Version: in.cfg.Version, State: in.state, BasePriority: in.cfg.Priority, EffectivePriority: in.effPrio,
 		MasterAddr: in.masterAddr, MasterPriority: in.masterPrio, Since: in.since,
 		AdvertInterval: in.adverInt, MasterAdvertInterval: in.masterAdverInt, Stats: in.stats,
-		Trackers: in.trackerStates(),
+		Trackers: in.trackerStates(), SyncGroup: in.groupName(),
 	}
+}
+
+// groupName is the sync group's name, "" outside a group.
+func (in *Instance) groupName() string {
+	if in.group == nil {
+		return ""
+	}
+	return in.group.name
 }
 
 // trackerStates copies the trackers for a snapshot (nil when none, so an
