@@ -110,7 +110,7 @@ func convertVRRP(out *status.Snapshot, v *VRRPSnapshot) {
 			MasterPriority: is.MasterPriority, Since: is.Since,
 			AdvertInterval: is.AdvertInterval, MasterAdvertInterval: is.MasterAdvertInterval,
 			VIPs: make([]string, 0, len(is.VIPs)), Trackers: []status.Tracker{},
-			Stats: convertStats(is.Stats),
+			Stats: convertStats(is.Stats), SyncGroup: is.SyncGroup,
 		}
 		if is.MasterAddr.IsValid() {
 			in.MasterAddr = is.MasterAddr.String()
@@ -136,7 +136,13 @@ func convertVRRP(out *status.Snapshot, v *VRRPSnapshot) {
 	}
 	slices.Sort(groups)
 	for _, g := range groups {
-		out.SyncGroups = append(out.SyncGroups, status.SyncGroup{Name: g, State: v.Groups[g], Members: []string{}})
+		sg := status.SyncGroup{Name: g, State: v.Groups[g], Members: []string{}}
+		for _, in := range out.Instances {
+			if in.SyncGroup == g {
+				sg.Members = append(sg.Members, in.Name)
+			}
+		}
+		out.SyncGroups = append(out.SyncGroups, sg)
 	}
 }
 

@@ -19,7 +19,8 @@ func TestConvertSnapshot(t *testing.T) {
 					EffectivePriority: 90, MasterAddr: netip.MustParseAddr("10.0.0.2"), Since: t0,
 					Stats: vrrp.Stats{AdvertSent: 4, AuthFailure: 2},
 					Trackers: []vrrp.TrackerState{{Name: "if:eth1", Weight: 0, Up: true}, {Name: "script:chk", Weight: -10, Up: false},
-						{Name: "file:tf", Weight: 6, Up: true}, {Name: "script:up", Weight: 5, Up: false}}},
+						{Name: "file:tf", Weight: 6, Up: true}, {Name: "script:up", Weight: 5, Up: false}},
+					SyncGroup: "G"},
 				Interface: "eth0", VRID: 51, VIPs: []netip.Prefix{netip.MustParsePrefix("192.0.2.1/32")},
 			}, {
 				Snapshot: vrrp.Snapshot{Name: "VI_2", State: vrrp.StateStop},
@@ -57,7 +58,7 @@ func TestConvertSnapshot(t *testing.T) {
 	if s.Instances[1].State != "INIT" {
 		t.Errorf("STOP maps to %q, want INIT", s.Instances[1].State)
 	}
-	if len(s.SyncGroups) != 1 || s.SyncGroups[0].State != "MASTER" {
+	if len(s.SyncGroups) != 1 || s.SyncGroups[0].State != "MASTER" || len(s.SyncGroups[0].Members) != 1 || s.SyncGroups[0].Members[0] != "VI_1" {
 		t.Errorf("sync groups %+v", s.SyncGroups)
 	}
 	vs := s.VirtualServers[0]
