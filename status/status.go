@@ -95,8 +95,8 @@ type Instance struct {
 	MasterPriority uint8  `json:"master_priority"`
 	// Since is when State was entered.
 	Since                time.Time     `json:"last_transition"`
-	AdvertInterval       time.Duration `json:"adver_int"`
-	MasterAdvertInterval time.Duration `json:"master_adver_int"`
+	AdvertInterval       time.Duration `json:"advert_interval_ns"`
+	MasterAdvertInterval time.Duration `json:"master_advert_interval_ns"`
 	// VIPs are the virtual addresses in CIDR form.
 	VIPs []string `json:"vips"`
 	// SyncGroup is the group the instance belongs to, if any.
@@ -203,7 +203,7 @@ type RealServer struct {
 	Reason    string `json:"reason,omitempty"`
 	LastError string `json:"last_error,omitempty"`
 	// CheckDuration is how long the latest probe took.
-	CheckDuration time.Duration `json:"check_duration"`
+	CheckDuration time.Duration `json:"check_duration_ns"`
 	Checks        []Check       `json:"checks"`
 	Counters      Counters      `json:"counters"`
 }
@@ -215,7 +215,7 @@ type Check struct {
 	Up        bool          `json:"up"`
 	Runs      int           `json:"runs"`
 	LastError string        `json:"last_error,omitempty"`
-	Duration  time.Duration `json:"duration"`
+	Duration  time.Duration `json:"duration_ns"`
 	LastRun   time.Time     `json:"last_run,omitzero"`
 }
 
