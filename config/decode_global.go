@@ -14,7 +14,7 @@ var rawGlobalKeywords = []string{
 	"process_names", "process_name", "vrrp_process_name", "checker_process_name",
 	"lvs_process_name", "bfd_process_name", "set_supplementary_groups",
 	"min_auto_priority_delay", "disable_local_igmp", "vrrp_min_garp", "vrrp_garp_extra_if",
-	"vrrp_vmac_garp_intvl", "vrrp_ipsets", "nftables", "nftables_priority",
+	"vrrp_ipsets", "nftables", "nftables_priority",
 	"nftables_ifindex", "vrrp_priority", "vrrp_no_swap", "vrrp_rt_priority", "vrrp_cpu_affinity",
 	"vrrp_rlimit_rttime", "vrrp_rlimit_rtime", "nftables_ipvs", "nftables_ipvs_priority",
 	"nftables_ipvs_start_fwmark", "nftables_counters", "checker_priority", "checker_no_swap",
@@ -212,6 +212,10 @@ func globalDefsBlock() *blockSpec {
 		boolField("no_checker_emails", func(g *G) *bool { return &g.NoCheckerEmails }),
 		boolField("enable_dbus", func(g *G) *bool { return &g.EnableDBus }),
 		boolField("enable_traps", func(g *G) *bool { return &g.EnableTraps }),
+		on("vrrp_vmac_garp_intvl", func(d *decoder, n *syntax.Node, g *G) {
+			d.errorf(n, "Keyword \"vrrp_vmac_garp_intvl\" is deprecated - please use \"vrrp_garp_extra_if\"")
+			g.Other = append(g.Other, raw(n))
+		}).alias("vrrp_garp_extra_if"),
 		on("vrrp_iptables", func(d *decoder, n *syntax.Node, g *G) {
 			// Like keepalived built without iptables support (Debian's
 			// 2.2.7): nftables is used instead and -t reports it.

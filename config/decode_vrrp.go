@@ -271,7 +271,10 @@ func vrrpInstanceBlock() *blockSpec {
 		on("check_unicast_src", func(d *decoder, n *syntax.Node, v *I) { v.CheckUnicastSrc = true }),
 		on("unicast_fault_no_peer", func(d *decoder, n *syntax.Node, v *I) { v.UnicastFaultNoPeer = true }),
 		on("old_unicast_checksum", rawInstance),
-		on("native_ipv6", rawInstance),
+		on("native_ipv6", func(d *decoder, n *syntax.Node, v *I) {
+			d.markSet(v, "native_ipv6")
+			rawInstance(d, n, v)
+		}),
 		on("nopreempt", func(d *decoder, n *syntax.Node, v *I) { v.NoPreempt = true }),
 		on("preempt", func(d *decoder, n *syntax.Node, v *I) { v.NoPreempt = false }),
 		on("preempt_delay", func(d *decoder, n *syntax.Node, v *I) {
@@ -366,7 +369,10 @@ func vrrpInstanceBlock() *blockSpec {
 		}),
 		on("use_vmac_addr", rawInstance),
 		on("vmac_xmit_base", rawInstance),
-		on("use_ipvlan", rawInstance),
+		on("use_ipvlan", func(d *decoder, n *syntax.Node, v *I) {
+			d.markSet(v, "use_ipvlan")
+			rawInstance(d, n, v)
+		}),
 		on("linkbeat_use_polling", func(d *decoder, n *syntax.Node, v *I) {
 			d.errorf(n, "(%s) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block", v.Name)
 			rawInstance(d, n, v)
@@ -376,7 +382,10 @@ func vrrpInstanceBlock() *blockSpec {
 		on("timer_expired_backup", rawInstance),
 		on("thread_timer_expired", rawInstance).alias("timer_expired_backup"),
 		on("garp_extra_if", rawInstance),
-		on("vmac_garp_intvl", rawInstance).alias("garp_extra_if"),
+		on("vmac_garp_intvl", func(d *decoder, n *syntax.Node, v *I) {
+			d.errorf(n, "Keyword \"vmac_garp_intvl\" is deprecated - please use \"garp_extra_if\"")
+			rawInstance(d, n, v)
+		}).alias("garp_extra_if"),
 		on("smtp_alert", func(d *decoder, n *syntax.Node, v *I) {
 			if b, ok := d.boolean(n); ok {
 				v.SMTPAlert = b
@@ -583,7 +592,7 @@ func syncGroupBlock() *blockSpec {
 		}),
 		on("sync_group_tracking_weight", func(d *decoder, n *syntax.Node, g *G) { g.TrackingWeight = true }),
 		on("global_tracking", func(d *decoder, n *syntax.Node, g *G) {
-			d.warnf(n, "(%s) global_tracking is deprecated. Use sync_group_tracking_weight", g.Name)
+			d.errorf(n, "(%s) global_tracking is deprecated. Use track_interface/script/file on the sync group", g.Name)
 			g.TrackingWeight = true
 		}).alias("sync_group_tracking_weight"),
 	)

@@ -210,9 +210,9 @@ func (d *decoder) instanceDefaults(g *GlobalDefs, v *VRRPInstance) {
 	if v.Interface == "" && g.DefaultInterface != "" {
 		v.Interface = g.DefaultInterface
 	}
-	// Family comes from the first VIP; the rest must match.
+	// Family comes from native_ipv6 or the first VIP; the rest must match.
 	v.Family = "inet"
-	if len(v.VIPs) > 0 && v.VIPs[0].Prefix.Addr().Is6() {
+	if d.isSet(v, "native_ipv6") || len(v.VIPs) > 0 && v.VIPs[0].Prefix.Addr().Is6() {
 		v.Family = "inet6"
 	}
 	keptVIPs := v.VIPs[:0]
@@ -321,6 +321,12 @@ func (d *decoder) instanceDefaults(g *GlobalDefs, v *VRRPInstance) {
 			d.report(v.Pos, syntax.Error, "(%s) Initial state master is incompatible with AH authentication - clearing", v.Name)
 			v.State = StateBackup
 		}
+	}
+	if len(v.UnicastPeers) == 0 && v.UnicastSrcIP.IsValid() {
+		d.report(v.Pos, syntax.Error, "(%s) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.", v.Name)
+	}
+	if d.isSet(v, "use_ipvlan") && v.Family == "inet" && !v.UnicastSrcIP.IsValid() && !v.McastSrcIP.IsValid() {
+		d.report(v.Pos, syntax.Error, "(%s) IPv4 ipvlan requires a source ip address to be configured. setting instance to fault state", v.Name)
 	}
 	if len(v.UnicastPeers) > 0 && v.McastDstIP.IsValid() {
 		d.report(v.Pos, syntax.Error, "(%s) multicast destination specified with unicast - ignoring", v.Name)
