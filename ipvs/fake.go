@@ -32,6 +32,7 @@ type Fake struct {
 	mu         sync.Mutex
 	table      Table
 	schedulers map[string]bool
+	syncd      map[SyncState]SyncDaemon
 	// fail, when set, is consulted before every mutation; a non-nil error
 	// is returned instead of performing it.
 	fail func(Op) error

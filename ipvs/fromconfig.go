@@ -20,6 +20,10 @@ type Setup struct {
 	// its own services). The daemon switches to Keep for -I.
 	StopMode StopMode
 	Timeouts Timeouts
+	// SyncDaemon is lvs_sync_daemon, nil if not configured; its role
+	// follows the VRRP instance SyncInstance (see FollowVRRP).
+	SyncDaemon   *SyncDaemon
+	SyncInstance string
 	// Warnings name settings the kernel interface here cannot apply.
 	Warnings []string
 }
@@ -32,8 +36,10 @@ func FromConfig(cfg *config.Config) (Setup, error) {
 	}
 	t := cfg.Global.LVSTimeouts
 	s.Timeouts = Timeouts{TCP: secs(t.TCP), TCPFin: secs(t.TCPFin), UDP: secs(t.UDP)}
-	if cfg.Global.LVSSyncDaemon != nil {
-		s.Warnings = append(s.Warnings, "lvs_sync_daemon is not implemented: the kernel's sync daemon is not started")
+	if sd := cfg.Global.LVSSyncDaemon; sd != nil {
+		s.SyncDaemon = &SyncDaemon{Interface: sd.Interface, SyncID: uint32(max(sd.SyncID, 0)),
+			MaxLen: uint16(max(sd.MaxLen, 0)), Port: sd.Port, TTL: uint8(max(sd.TTL, 0)), Group: sd.Group}
+		s.SyncInstance = sd.Instance
 	}
 	groups := map[string]*config.VirtualServerGroup{}
 	for _, g := range cfg.VirtualServerGroups {

@@ -35,7 +35,7 @@ func TestVM(t *testing.T) {
 	case vmtest.InGuest():
 	default:
 		testenv.RequireVM(t)
-		vmtest.RunGoTests(t, vmtest.GoTests{Run: "^TestVM$", Timeout: 8 * time.Minute})
+		vmtest.RunGoTests(t, vmtest.GoTests{Run: "^TestVM$", Timeout: 9 * time.Minute})
 		return
 	}
 	t.Run("RoundTrip", guestRoundTrip)
@@ -43,6 +43,8 @@ func TestVM(t *testing.T) {
 	t.Run("Drift", guestDrift)
 	t.Run("Traffic", guestTraffic)
 	t.Run("Restart", guestRestart)
+	t.Run("Differential", guestDifferential)
+	t.Run("SyncDaemon", guestSyncDaemon)
 }
 
 func dial(t testing.TB) *Netlink {
@@ -216,7 +218,9 @@ func guestDrift(t *testing.T) {
 	took := time.Since(start)
 	repaired := false
 	for len(msgs) > 0 {
-		repaired = repaired || <-msgs == "ipvs: repairing drift"
+		if <-msgs == "ipvs: repairing drift" {
+			repaired = true
+		}
 	}
 	if !repaired {
 		t.Error("drift repaired without being logged")
@@ -428,4 +432,32 @@ func guestRestart(t *testing.T) {
 	}
 	ld.waitFor(t, 15)
 	ld.finish(t)
+}
+
+func guestSyncDaemon(t *testing.T) {
+	run(t, "ip", "link", "add", "vsync0", "type", "veth", "peer", "name", "vsync1")
+	t.Cleanup(func() { exec.Command("ip", "link", "del", "vsync0").Run() })
+	run(t, "ip", "addr", "add", "192.168.200.1/24", "dev", "vsync0")
+	run(t, "ip", "link", "set", "vsync0", "up")
+	run(t, "ip", "link", "set", "vsync1", "up")
+	n := dial(t)
+	d := SyncDaemon{Interface: "vsync0", SyncID: 7}
+	t.Cleanup(func() { n.StopSyncDaemon(SyncMaster); n.StopSyncDaemon(SyncBackup) })
+	for _, step := range []struct {
+		master bool
+		want   string
+	}{
+		{false, "backup sync daemon (mcast=vsync0, syncid=7)"},
+		{true, "master sync daemon (mcast=vsync0, syncid=7)"},
+		{true, "master sync daemon (mcast=vsync0, syncid=7)"},
+		{false, "backup sync daemon (mcast=vsync0, syncid=7)"},
+	} {
+		if err := FollowVRRP(n, d, step.master); err != nil {
+			t.Fatal(err)
+		}
+		got := strings.TrimSpace(run(t, "ipvsadm", "-L", "--daemon"))
+		if got != step.want {
+			t.Fatalf("master=%v: ipvsadm --daemon says %q, want %q", step.master, got, step.want)
+		}
+	}
 }
