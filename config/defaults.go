@@ -229,7 +229,11 @@ func (d *decoder) instanceDefaults(g *GlobalDefs, v *VRRPInstance) {
 	}
 
 	if v.State == "" {
+		// Without a state keyword, the address owner starts as master.
 		v.State = StateBackup
+		if v.Priority == 255 {
+			v.State = StateMaster
+		}
 	}
 	if v.Priority < 0 {
 		// keepalived: `state MASTER` without a priority means the address owner.
@@ -256,7 +260,9 @@ func (d *decoder) instanceDefaults(g *GlobalDefs, v *VRRPInstance) {
 		v.Strict = g.Strict
 	}
 	if !v.AcceptSet {
-		v.Accept = !v.Strict
+		// Strict mode (RFC) only lets the address owner accept packets
+		// for the VIPs.
+		v.Accept = !v.Strict || v.Priority == 255
 	}
 	if !d.isSet(v, "garp_master_delay") {
 		v.GARPMasterDelay = g.GARPMasterDelay
