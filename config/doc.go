@@ -4,17 +4,27 @@
 //
 // The entry points are:
 //
-//	Load(path, opts)        parse + decode + defaults (no checks against the host)
-//	Decode(nodes)           decode an already parsed tree
-//	(*Config).Validate(env) semantic checks that need the host (interfaces, users, files)
-//	CheckScripts(cfg, sys)  keepalived's script-security rules (exit code 6)
-//	ExitCode(report)        the `keepalived -t` exit code for a set of findings
+//	Load(path, opts)          parse + decode + defaults (no checks against the host)
+//	Decode(nodes)             decode an already parsed tree
+//	(*Config).Validate(env)   checks that need the host (interfaces)
+//	CheckScripts(cfg, sys)    keepalived's script-security rules (exit code 6)
+//	CheckScript(s, uid, gid, sys)  the same rules for one script, for the runtime
+//	ExitCode(diags, scripts)  the `keepalived -t` exit code: 0, 2, 4, 5 or 6
+//	(*Config).Services(vs)    the IPVS services a virtual_server stands for
 //
-// Every model object keeps the syntax.Pos of the keyword line that created
-// it, so that diagnostics can point at the source and a later writer can
-// put edits back where they came from.
+// Values in the model are resolved: a field holds what keepalived would
+// use, with defaults filled in and virtual_server values inherited by real
+// servers and checkers. Every model object keeps the syntax.Pos of the
+// keyword line that created it (not serialised), so that diagnostics point
+// at the source and a writer can put edits back where they came from.
+//
+// Severities follow keepalived: a Warning is only logged; an Error is
+// what makes `keepalived -t` exit 5 (unknown keywords and bad values are
+// Errors, and decoding goes on, as in keepalived); Fatal stops the load.
 //
 // Keywords, their block, and how far alived implements them are listed in
-// one registry (Keywords); the README compatibility table is generated from
-// it, so a keyword cannot be parsed without also being documented.
+// one registry (Keywords). The README compatibility table is generated
+// from it (go run ./config/internal/compatgen) and a test fails when the
+// two differ. A runtime package that starts acting on a keyword changes
+// its registration to .status(StatusSupported) and regenerates the table.
 package config
