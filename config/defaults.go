@@ -328,6 +328,11 @@ func (d *decoder) instanceDefaults(g *GlobalDefs, v *VRRPInstance) {
 			v.State = StateBackup
 		}
 	}
+	for _, t := range v.Track.Interfaces {
+		if t.Name == v.Interface {
+			d.report(t.Pos, syntax.Error, "(%s) Ignoring track_interface %s since own interface", v.Name, t.Name)
+		}
+	}
 	if len(v.UnicastPeers) == 0 && v.UnicastSrcIP.IsValid() {
 		d.report(v.Pos, syntax.Error, "(%s) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.", v.Name)
 	}
@@ -448,6 +453,9 @@ func (d *decoder) finishSyncGroups() {
 		// member (its own interface is tracked implicitly).
 		for _, name := range ok {
 			v := c.Instance(name)
+			if !g.TrackingWeight {
+				d.syncMemberWeights(v)
+			}
 			for _, t := range g.Track.Interfaces {
 				own := t.Name == v.Interface && !v.DontTrackPrimary
 				for _, vt := range v.Track.Interfaces {
@@ -464,6 +472,44 @@ func (d *decoder) finishSyncGroups() {
 		kept = append(kept, g)
 	}
 	c.SyncGroups = kept
+}
+
+// syncMemberWeights reports trackers of a sync-group member whose weight
+// keepalived ignores (members only go to FAULT, unless the group has
+// sync_group_tracking_weight).
+func (d *decoder) syncMemberWeights(v *VRRPInstance) {
+	c := d.cfg
+	eff := func(t *Tracker, def int) int {
+		if t.WeightSet {
+			return t.Weight
+		}
+		return def
+	}
+	for _, t := range v.Track.Interfaces {
+		if eff(t, 0) != 0 {
+			d.report(t.Pos, syntax.Error, "(%s) ignoring %s tracked interface weight due to SYNC group", v.Name, t.Name)
+		}
+	}
+	for _, t := range v.Track.Scripts {
+		if s := findScript(c, t.Name); s != nil && eff(t, s.Weight) != 0 {
+			d.report(t.Pos, syntax.Error, "(%s) ignoring tracked script %s with weights due to SYNC group", v.Name, t.Name)
+		}
+	}
+	for _, t := range v.Track.Files {
+		if f := findTrackFile(c, t.Name); f != nil && eff(t, f.Weight) != 0 {
+			d.report(t.Pos, syntax.Error, "(%s) ignoring weight from tracked file %s due to SYNC group. specify weight 0", v.Name, t.Name)
+		}
+	}
+	for _, t := range v.Track.Processes {
+		if p := findTrackProcess(c, t.Name); p != nil && eff(t, p.Weight) != 0 {
+			d.report(t.Pos, syntax.Error, "(%s) ignoring weight from tracked process %s due to SYNC group. specify weight 0", v.Name, t.Name)
+		}
+	}
+	for _, t := range v.Track.BFDs {
+		if b := findBFD(c, t.Name); b != nil && eff(t, b.Weight) != 0 {
+			d.report(t.Pos, syntax.Error, "(%s) ignoring weight from tracked bfd %s due to SYNC group. specify weight 0", v.Name, t.Name)
+		}
+	}
 }
 
 // ServiceString renders a virtual server the way keepalived names it in
