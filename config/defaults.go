@@ -316,6 +316,9 @@ func (d *decoder) instanceDefaults(g *GlobalDefs, v *VRRPInstance) {
 		v.V3ChecksumAsV2 = g.V3ChecksumAsV2
 	}
 
+	if v.Strict {
+		d.strictChecks(v)
+	}
 	if v.Auth != nil {
 		switch {
 		case v.Version == 3:
@@ -472,6 +475,31 @@ func (d *decoder) finishSyncGroups() {
 		kept = append(kept, g)
 	}
 	c.SyncGroups = kept
+}
+
+// strictChecks applies vrrp_strict / strict_mode: what RFC 3768/5798 do
+// not allow is reported and reset, as keepalived does.
+func (d *decoder) strictChecks(v *VRRPInstance) {
+	if v.Auth != nil {
+		d.report(v.Auth.Pos, syntax.Error, "(%s) Strict mode does not support authentication. Ignoring.", v.Name)
+		v.Auth = nil
+	}
+	if v.State == StateMaster && v.Priority != 255 {
+		d.report(v.Pos, syntax.Error, "(%s) State MASTER must match being address owner", v.Name)
+		v.State = StateBackup
+	}
+	if v.PreemptDelay > 0 {
+		d.report(v.Pos, syntax.Error, "(%s) preempt_delay is incompatible with strict mode - resetting", v.Name)
+		v.PreemptDelay = 0
+	}
+	if v.AcceptSet && v.Accept && v.Version == 2 {
+		d.report(v.Pos, syntax.Error, "(%s) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting", v.Name)
+		v.Accept = false
+	}
+	if v.HigherPrioSendAdvert {
+		d.report(v.Pos, syntax.Error, "(%s) strict mode requires higher_prio_send_advert to be clear. resetting", v.Name)
+		v.HigherPrioSendAdvert = false
+	}
 }
 
 // syncMemberWeights reports trackers of a sync-group member whose weight
