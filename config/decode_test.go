@@ -484,6 +484,8 @@ virtual_server group G {
 virtual_server fwmark 5 {
     lvs_sched rr
     lvs_method NAT
+    real_server 192.0.2.9 80 {
+    }
 }
 `)
 	got := cfg.Services(cfg.VirtualServers[0])

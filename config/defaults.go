@@ -566,6 +566,10 @@ func (d *decoder) finishVirtualServers() {
 			d.report(v.Pos, syntax.Warning, "Virtual server group %s does not exist - ignoring virtual server", v.Group)
 			continue
 		}
+		if len(v.RealServers) == 0 {
+			d.report(v.Pos, syntax.Error, "Virtual server %s has no real servers - ignoring", v.ServiceString())
+			continue
+		}
 		d.vsDefaults(v)
 		kept = append(kept, v)
 	}
@@ -623,9 +627,7 @@ func (d *decoder) vsDefaults(v *VirtualServer) {
 		d.report(v.Pos, syntax.Error, "Virtual server %s: zero port only valid for persistent services - setting", v.ServiceString())
 		v.PersistenceTimeout = defaultPersistence
 	}
-	if len(v.RealServers) == 0 {
-		d.report(v.Pos, syntax.Warning, "Virtual server %s has no real servers", v.ServiceString())
-	}
+
 	group := c.VirtualServerGroup(v.Group)
 	type rsKey struct {
 		addr netip.Addr
@@ -644,6 +646,20 @@ func (d *decoder) vsDefaults(v *VirtualServer) {
 		kept = append(kept, r)
 	}
 	v.RealServers = kept
+
+	// Quorum and hysteresis are bounded by the total real-server weight.
+	total := 0
+	for _, r := range v.RealServers {
+		total += r.Weight
+	}
+	if v.Quorum > total {
+		d.report(v.Pos, syntax.Error, "Warning - quorum %d for %s exceeds total weight of real servers %d, reducing quorum to %d", v.Quorum, v.ServiceString(), total, total)
+		v.Quorum = total
+	}
+	if v.Hysteresis >= v.Quorum && (v.Hysteresis > 0 || v.Quorum == 0) {
+		d.report(v.Pos, syntax.Error, "Virtual server %s: hysteresis %d >= quorum %d; setting hysteresis to 0", v.ServiceString(), v.Hysteresis, v.Quorum)
+		v.Hysteresis = 0
+	}
 }
 
 func (d *decoder) rsDefaults(v *VirtualServer, r *RealServer, group *VirtualServerGroup) {
@@ -763,6 +779,9 @@ func (d *decoder) checkerDefaults(v *VirtualServer, r *RealServer, ch *Checker) 
 		}
 		if !d.isSet(ch, "virtualhost") {
 			ch.HTTP.VirtualHost = r.VirtualHost
+		}
+		if len(ch.HTTP.URLs) == 0 {
+			d.report(ch.Pos, syntax.Error, "HTTP/SSL_GET checker has no urls specified - ignoring")
 		}
 		for _, u := range ch.HTTP.URLs {
 			if len(u.StatusCodes) == 0 && u.Digest == "" {
