@@ -79,6 +79,10 @@ func checkConfig(o *options, stdout, stderr io.Writer) int {
 		}
 	}
 	for _, d := range append(diags, scripts.Diagnostics...) {
+		if d.Pos.File == "" {
+			// Checks on the configuration as a whole name the main file.
+			d.Pos.File = path
+		}
 		fmt.Fprintln(out, config.Format(d))
 	}
 	if o.dumpConf && cfg != nil {
