@@ -71,29 +71,40 @@ func newNATLab(t *testing.T, n int) *natLab {
 	t.Helper()
 	pid := os.Getpid()
 	l := &natLab{VIP: "10.0.0.100", Client: fmt.Sprintf("cl%d", pid)}
-	run(t, "ip", "link", "add", "vip0", "type", "dummy")
 	t.Cleanup(func() { exec.Command("ip", "link", "del", "vip0").Run() })
-	run(t, "ip", "addr", "add", l.VIP+"/32", "dev", "vip0")
-	run(t, "ip", "link", "set", "vip0", "up")
 	if err := os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("1"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Process starts are slow under TCG, so the topology is built with
+	// one `ip -batch` for the director and one per namespace.
+	host := []string{"link add vip0 type dummy", "addr add " + l.VIP + "/32 dev vip0", "link set vip0 up"}
+	inside := map[string][]string{}
 	link := func(ns, hostIf, hostAddr, nsAddr, gw string) {
-		run(t, "ip", "netns", "add", ns)
 		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
-		run(t, "ip", "link", "add", hostIf, "type", "veth", "peer", "name", "eth0", "netns", ns)
-		run(t, "ip", "addr", "add", hostAddr, "dev", hostIf)
-		run(t, "ip", "link", "set", hostIf, "up")
-		run(t, "ip", "-n", ns, "addr", "add", nsAddr, "dev", "eth0")
-		run(t, "ip", "-n", ns, "link", "set", "eth0", "up")
-		run(t, "ip", "-n", ns, "link", "set", "lo", "up")
-		run(t, "ip", "-n", ns, "route", "add", "default", "via", gw)
+		host = append(host, "netns add "+ns,
+			"link add "+hostIf+" type veth peer name eth0 netns "+ns,
+			"addr add "+hostAddr+" dev "+hostIf,
+			"link set "+hostIf+" up")
+		inside[ns] = []string{"addr add " + nsAddr + " dev eth0", "link set eth0 up", "link set lo up", "route add default via " + gw}
+	}
+	batch := func(args []string, lines []string) {
+		cmd := exec.Command("ip", append(args, "-batch", "-")...)
+		cmd.Stdin = strings.NewReader(strings.Join(lines, "\n") + "\n")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("ip %v -batch: %v\n%s", args, err, out)
+		}
 	}
 	link(l.Client, "vcl", "192.168.100.1/24", "192.168.100.2/24", "192.168.100.1")
 	for i := 1; i <= n; i++ {
+		link(fmt.Sprintf("rs%d-%d", i, pid), fmt.Sprintf("vrs%d", i), fmt.Sprintf("10.1.%d.1/24", i), fmt.Sprintf("10.1.%d.2/24", i), fmt.Sprintf("10.1.%d.1", i))
+	}
+	batch(nil, host)
+	for ns, lines := range inside {
+		batch([]string{"-n", ns}, lines)
+	}
+	for i := 1; i <= n; i++ {
 		ns := fmt.Sprintf("rs%d-%d", i, pid)
 		addr := fmt.Sprintf("10.1.%d.2", i)
-		link(ns, fmt.Sprintf("vrs%d", i), fmt.Sprintf("10.1.%d.1/24", i), addr+"/24", fmt.Sprintf("10.1.%d.1", i))
 		l.Reals = append(l.Reals, addr)
 		var ln net.Listener
 		inNS(t, ns, func() {
