@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/alived/alived/internal/netlab"
 )
 
 // TestReloadDiff: SIGHUP with instances added, changed and removed. A new
@@ -65,4 +67,38 @@ func containsTransition(log, inst string) bool {
 		}
 	}
 	return false
+}
+
+// TestVirtualRoutesAndRules: a master installs its virtual_routes and
+// virtual_rules, a backup does not, and they follow the VIP on failover.
+func TestVirtualRoutesAndRules(t *testing.T) {
+	f := fam4
+	_, n := newLab(t, []string{"a", f.a}, []string{"b", f.b})
+	a, b := n["a"], n["b"]
+	node := func(prio int) string {
+		i := v3(prio, f.vipCfg)
+		i.Extra = "    virtual_routes {\n        192.0.2.0/24 via 10.61.0.254 dev eth0 table 100\n    }\n" +
+			"    virtual_rules {\n        from 10.61.0.100/32 table 100 priority 1000\n    }\n"
+		return conf("", i)
+	}
+	has := func(nd *netlab.Node) (route, rule bool) {
+		r, _ := nd.Output("ip", "route", "show", "table", "100")
+		u, _ := nd.Output("ip", "rule", "show")
+		return strings.Contains(r, "192.0.2.0/24 via 10.61.0.254"), strings.Contains(u, "from 10.61.0.100 lookup 100")
+	}
+	pa := startAlived(t, a, node(150))
+	startAlived(t, b, node(100))
+	onlyHolder(t, 3*time.Second, f.vip, a, a, b)
+	eventually(t, time.Second, "a has the route and rule, b neither", func() bool {
+		ra, ua := has(a)
+		rb, ub := has(b)
+		return ra && ua && !rb && !ub
+	})
+	pa.kill(syscall.SIGTERM)
+	onlyHolder(t, 2*time.Second, f.vip, b, a, b)
+	eventually(t, time.Second, "the route and rule moved to b", func() bool {
+		ra, ua := has(a)
+		rb, ub := has(b)
+		return !ra && !ua && rb && ub
+	})
 }

@@ -401,8 +401,36 @@ func (c *vrrpComponent) perform(now time.Time, x *vrrpInst, a vrrp.Action) {
 		}
 		e := notify.InstanceEvent(sp.Name, st, int(a.Priority))
 		c.notifier.Notify(e, sp.Scripts.Commands(e), false)
-	case vrrp.ActAddRoutes, vrrp.ActRemoveRoutes, vrrp.ActAddRules, vrrp.ActRemoveRules:
-		c.log.Warn("virtual_routes/virtual_rules are not applied yet", "instance", sp.Name)
+	case vrrp.ActAddRoutes:
+		for _, r := range sp.Routes {
+			if err := c.addrs.AddRoute(r); err != nil {
+				c.log.Error("add route", "instance", sp.Name, "dst", r.Dst, "err", err)
+			}
+		}
+	case vrrp.ActRemoveRoutes:
+		if c.stopped && c.keepVIPs {
+			return
+		}
+		for _, r := range sp.Routes {
+			if err := c.addrs.DelRoute(r); err != nil {
+				c.log.Error("remove route", "instance", sp.Name, "dst", r.Dst, "err", err)
+			}
+		}
+	case vrrp.ActAddRules:
+		for _, r := range sp.Rules {
+			if err := c.addrs.AddRule(r); err != nil {
+				c.log.Error("add rule", "instance", sp.Name, "err", err)
+			}
+		}
+	case vrrp.ActRemoveRules:
+		if c.stopped && c.keepVIPs {
+			return
+		}
+		for _, r := range sp.Rules {
+			if err := c.addrs.DelRule(r); err != nil {
+				c.log.Error("remove rule", "instance", sp.Name, "err", err)
+			}
+		}
 	case vrrp.ActSetTimer:
 		// The loop asks every component for NextDeadline after each event.
 	}

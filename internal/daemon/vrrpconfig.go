@@ -37,8 +37,11 @@ type instanceSpec struct {
 	// Advertised is how many of VIPs appear in adverts (the rest are
 	// excluded addresses).
 	Advertised int
-	Scripts    notify.VRRPScripts
-	SMTPAlert  bool
+	// Routes and Rules are virtual_routes and virtual_rules.
+	Routes    []netio.Route
+	Rules     []netio.Rule
+	Scripts   notify.VRRPScripts
+	SMTPAlert bool
 	// Trackers are the instance's own track_* entries, resolved.
 	Trackers []trackRef
 	// Key is keepalived's identity of an instance across reloads.
@@ -134,6 +137,20 @@ func mapInstance(g *config.GlobalDefs, cfg *config.Config, v *config.VRRPInstanc
 		}
 	}
 	spec.Advertised = len(v.VIPs)
+	for _, r := range v.Routes {
+		nr, err := mapRoute(r, lookup)
+		if err != nil {
+			return nil, fmt.Errorf("vrrp_instance %s: %w", v.Name, err)
+		}
+		spec.Routes = append(spec.Routes, nr)
+	}
+	for _, r := range v.Rules {
+		nr, err := mapRule(r)
+		if err != nil {
+			return nil, fmt.Errorf("vrrp_instance %s: %w", v.Name, err)
+		}
+		spec.Rules = append(spec.Rules, nr)
+	}
 
 	unicast := len(v.UnicastPeers) > 0
 	src := v.McastSrcIP
@@ -239,23 +256,11 @@ func mapVIP(ip *config.VirtualIP, defIndex int, lookup ifaceLookup) (netio.VIP, 
 		}
 		nv.Ifindex = ifi.Index
 	}
-	switch ip.Scope {
-	case "", "global", "universe":
-	case "site":
-		nv.Scope = netio.ScopeSite
-	case "link":
-		nv.Scope = netio.ScopeLink
-	case "host":
-		nv.Scope = netio.ScopeHost
-	case "nowhere":
-		nv.Scope = netio.ScopeNowhere
-	default:
-		n, err := strconv.ParseUint(ip.Scope, 0, 8)
-		if err != nil {
-			return nv, fmt.Errorf("virtual address %s: bad scope %q", ip.Prefix, ip.Scope)
-		}
-		nv.Scope = netio.Scope(n)
+	scope, err := parseScope(ip.Scope)
+	if err != nil {
+		return nv, fmt.Errorf("virtual address %s: %w", ip.Prefix, err)
 	}
+	nv.Scope = scope
 	if ip.Prefix.Addr().Is6() {
 		// keepalived 2.2.7 adds IPv6 VIPs with IFA_F_NODAD and preferred
 		// lifetime forever (seen with `ip addr` on its VIPs): a new master
