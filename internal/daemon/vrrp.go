@@ -277,6 +277,9 @@ func (c *vrrpComponent) read(s *vrrpSock) {
 				return
 			}
 			c.log.Warn("vrrp socket read", "err", err)
+			// A persistent error (interface gone) must not spin: back off
+			// before the next attempt.
+			time.Sleep(100 * time.Millisecond)
 			continue
 		}
 		m := append([]byte(nil), msg...)
