@@ -142,36 +142,47 @@ func (r *Reconciler) apply(ops []Op, res *Result) error {
 // Update makes desired the new target (reload, health change) and applies
 // only the difference from what was last applied, without reading the
 // kernel: a one-server change costs one netlink request whatever the size
-// of the table. Services dropped from desired are removed if owned.
+// of the table. Services dropped from desired are removed if owned. If the
+// kernel was changed behind our back and the plan fails, the kernel is
+// read and the plan redone once.
 func (r *Reconciler) Update(desired Table) (Result, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	base := r.known
-	if base == nil {
-		actual, err := ReadTable(r.c)
-		if err != nil {
-			return Result{}, err
-		}
-		base = actual
-	}
 	owned := r.owned
-	ops := Plan(desired, base, PlanOptions{Owned: func(k ServiceKey) bool { return owned[k] }})
 	r.desired = desired.Clone()
 	r.owned = map[ServiceKey]bool{}
 	for k := range desired {
 		r.owned[k] = true
 	}
-	// A failed removal must stay owned so that a later step retries it.
 	var res Result
-	err := r.apply(ops, &res)
-	if err != nil {
-		for _, op := range ops[len(res.Ops):] {
+	trusted := r.known != nil
+	for attempt := 0; ; attempt++ {
+		base := r.known
+		if base == nil {
+			actual, err := ReadTable(r.c)
+			if err != nil {
+				return res, err
+			}
+			base = actual
+		}
+		ops := Plan(desired, base, PlanOptions{Owned: func(k ServiceKey) bool { return owned[k] }})
+		done := len(res.Ops)
+		err := r.apply(ops, &res)
+		if err == nil {
+			return res, nil
+		}
+		// A removal that did not happen must stay owned so that a
+		// later step retries it.
+		for _, op := range ops[len(res.Ops)-done:] {
 			if op.Kind == RemoveService {
 				r.owned[op.Service.ServiceKey] = true
 			}
 		}
+		if !trusted || attempt > 0 {
+			return res, err
+		}
+		r.log.Warn("ipvs: kernel differs from the last applied table, re-reading", "err", err)
 	}
-	return res, err
 }
 
 // Repair reads the kernel and undoes any difference from the desired

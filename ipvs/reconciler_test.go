@@ -244,3 +244,21 @@ type timeoutFake struct {
 }
 
 func (f *timeoutFake) SetTimeouts(t Timeouts) error { f.got = t; return nil }
+
+func TestUpdateRecoversFromDriftItDidNotKnow(t *testing.T) {
+	f := NewFake()
+	r := NewReconciler(f, Options{})
+	if _, err := r.Start(desiredWeb()); err != nil {
+		t.Fatal(err)
+	}
+	s := tcp("10.0.0.1", 80, "wrr")
+	if err := f.RemoveDestination(s, nat("10.1.0.2", 80, 0)); err != nil {
+		t.Fatal(err)
+	}
+	next := desiredWeb()
+	next[s.ServiceKey].Dests[nat("10.1.0.2", 80, 0).DestKey] = nat("10.1.0.2", 80, 9)
+	if _, err := r.Update(next); err != nil {
+		t.Fatalf("update over an unnoticed deletion: %v", err)
+	}
+	sameTable(t, f.Snapshot(), next)
+}
