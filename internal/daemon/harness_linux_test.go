@@ -67,6 +67,15 @@ func newLab(t *testing.T, nodes ...[]string) (*netlab.Lab, map[string]*netlab.No
 			t.Fatal(err)
 		}
 		out[n[0]] = node
+		if strings.Contains(strings.Join(n[1:], " "), ":") {
+			// IPv6 adverts go out from the link-local address, which is
+			// tentative (unusable as a source) until DAD is over: wait, as
+			// an operator's boot sequence would.
+			eventually(t, 5*time.Second, node.Name+": link-local address out of DAD", func() bool {
+				o, err := node.Output("ip", "-6", "addr", "show", "dev", node.Link, "tentative")
+				return err == nil && strings.TrimSpace(o) == ""
+			})
+		}
 	}
 	return lab, out
 }

@@ -33,14 +33,16 @@ func (p *proc) hardKill() {
 func TestInteropKeepalived(t *testing.T) {
 	cases := []struct {
 		name       string
+		fam        family
 		version    int
 		adv        string
 		unicast    bool
 		masterDown time.Duration
 	}{
-		{name: "v2-multicast", version: 2, adv: "1", masterDown: 5 * time.Second},
-		{name: "v3-multicast", version: 3, adv: "0.1", masterDown: 2 * time.Second},
-		{name: "v3-unicast", version: 3, adv: "0.1", unicast: true, masterDown: 2 * time.Second},
+		{name: "v2-multicast", fam: fam4, version: 2, adv: "1", masterDown: 5 * time.Second},
+		{name: "v3-multicast", fam: fam4, version: 3, adv: "0.1", masterDown: 2 * time.Second},
+		{name: "v3-unicast", fam: fam4, version: 3, adv: "0.1", unicast: true, masterDown: 2 * time.Second},
+		{name: "v3-ipv6-multicast", fam: fam6, version: 3, adv: "0.1", masterDown: 2 * time.Second},
 	}
 	for _, tc := range cases {
 		for _, alivedWins := range []bool{true, false} {
@@ -49,7 +51,7 @@ func TestInteropKeepalived(t *testing.T) {
 				name = tc.name + "/alived-master"
 			}
 			t.Run(name, func(t *testing.T) {
-				f := fam4
+				f := tc.fam
 				_, n := newLab(t, []string{"a", f.a}, []string{"k", f.b})
 				a, k := n["a"], n["k"]
 				mk := func(prio int, self, peer string) string {
