@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -101,4 +102,26 @@ func TestVirtualRoutesAndRules(t *testing.T) {
 		rb, ub := has(b)
 		return !ra && !ua && rb && ub
 	})
+}
+
+// TestReloadNotifyFIFO: a reload that moves notify_fifo makes the next
+// transition's line go to the new FIFO only.
+func TestReloadNotifyFIFO(t *testing.T) {
+	f := fam4
+	_, n := newLab(t, []string{"a", f.a})
+	dir := t.TempDir()
+	p1, p2 := filepath.Join(dir, "one"), filepath.Join(dir, "two")
+	fifo1, fifo2 := newFIFO(t, p1), newFIFO(t, p2)
+	pa := startAlived(t, n["a"], conf("    notify_fifo "+p1+"\n", v3(150, f.vipCfg)))
+	drainUntil(t, fifo1, `INSTANCE "VI_1" MASTER 150`, 3*time.Second)
+	pa.writeConf(conf("    notify_fifo "+p2+"\n", v3(150, f.vipCfg)))
+	pa.kill(syscall.SIGHUP)
+	eventually(t, 3*time.Second, "reloaded", func() bool { return pa.logHas("reloads=1") })
+	pa.kill(syscall.SIGTERM)
+	drainUntil(t, fifo2, `INSTANCE "VI_1" STOP 150`, 3*time.Second)
+	select {
+	case l := <-fifo1.lines:
+		t.Errorf("old FIFO still written after the reload: %q", l)
+	default:
+	}
 }
