@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/alived/alived/config/syntax"
@@ -41,6 +42,126 @@ var globalAliases = map[string]string{
 	"bfd_rlimit_rtime": "bfd_rlimit_rttime", "enable_snmp_keepalived": "enable_snmp_vrrp",
 }
 
+// flagField registers a keyword that is set by its presence; keepalived
+// ignores anything after it.
+func flagField[T any](name string, f func(*T) *bool) *kwSpec {
+	return on(name, func(d *decoder, n *syntax.Node, t *T) {
+		*f(t) = true
+		d.markSet(t, name)
+	})
+}
+
+func lvsFlushOnStop(d *decoder, n *syntax.Node, g *GlobalDefs) {
+	g.LVSFlushOnStop = "all"
+	if len(n.Args) == 0 {
+		return
+	}
+	switch strings.ToUpper(n.Args[0]) {
+	case "VS":
+		g.LVSFlushOnStop = "VS"
+	case "ALL":
+	default:
+		d.errorf(n, "Unknown lvs_flush_on_stop type %s", n.Args[0])
+	}
+}
+
+// rawGlobalKinds says how keepalived checks the value of a keyword kept
+// verbatim: "int" (decimal, or octal with a leading 0), "bool" (optional
+// on/off), "cpus" (CPU list), "garp" ([all] SECS), "policy" (MTU, ADVERT
+// or a size). Keywords not listed are not checked.
+var rawGlobalKinds = map[string]string{
+	"vrrp_priority": "int", "checker_priority": "int", "bfd_priority": "int",
+	"vrrp_rt_priority": "int", "checker_rt_priority": "int", "bfd_rt_priority": "int",
+	"vrrp_rlimit_rttime": "int", "checker_rlimit_rttime": "int", "bfd_rlimit_rttime": "int",
+	"vrrp_rlimit_rtime": "int", "checker_rlimit_rtime": "int", "bfd_rlimit_rtime": "int",
+	"vrrp_cpu_affinity": "cpus", "checker_cpu_affinity": "cpus", "bfd_cpu_affinity": "cpus",
+	"nftables_priority": "int", "nftables_ipvs_priority": "int", "nftables_ipvs_start_fwmark": "int",
+	"min_auto_priority_delay": "int", "vrrp_rx_bufs_multiplier": "int", "umask": "int", "random_seed": "int",
+	"vrrp_netlink_cmd_rcv_bufs": "int", "vrrp_netlink_monitor_rcv_bufs": "int", "process_monitor_rcv_bufs": "int",
+	"lvs_netlink_cmd_rcv_bufs": "int", "lvs_netlink_monitor_rcv_bufs": "int",
+	"vrrp_netlink_cmd_rcv_bufs_force": "bool", "vrrp_netlink_monitor_rcv_bufs_force": "bool",
+	"process_monitor_rcv_bufs_force": "bool", "lvs_netlink_cmd_rcv_bufs_force": "bool",
+	"lvs_netlink_monitor_rcv_bufs_force": "bool", "data_use_instance": "bool", "vrrp_min_garp": "bool",
+	"vrrp_garp_extra_if": "garp", "vrrp_rx_bufs_policy": "policy",
+}
+
+// rawNeedsParam are verbatim keywords whose missing argument aborts
+// keepalived's load (exit 2); rawEmptyIsError are those where it is an
+// ordinary error (exit 5). Found by running keepalived 2.2.7 -t.
+var (
+	rawNeedsParam = map[string]bool{
+		"process_name": true, "vrrp_process_name": true, "checker_process_name": true,
+		"lvs_process_name": true, "bfd_process_name": true, "nftables_priority": true,
+		"vrrp_rlimit_rttime": true, "vrrp_rlimit_rtime": true, "checker_rlimit_rttime": true,
+		"checker_rlimit_rtime": true, "bfd_rlimit_rttime": true, "bfd_rlimit_rtime": true,
+		"nftables_ipvs_priority": true, "nftables_ipvs_start_fwmark": true, "vmac_addr_prefix": true,
+		"umask": true, "random_seed": true, "config_save_dir": true,
+	}
+	rawEmptyIsError = map[string]bool{
+		"vrrp_cpu_affinity": true, "checker_cpu_affinity": true, "bfd_cpu_affinity": true,
+		"snmp_socket": true, "dbus_service_name": true, "reload_time_file": true, "tmp_config_directory": true,
+	}
+)
+
+// checkRawGlobal validates a verbatim keyword's value; false means the
+// keyword is dropped (keepalived ignores it after reporting).
+func checkRawGlobal(d *decoder, n *syntax.Node) bool {
+	isInt := func(s string) bool {
+		_, err := strconv.ParseInt(s, 0, 64)
+		return err == nil
+	}
+	bad := func() bool {
+		d.errorf(n, "Invalid value '%s' for %s", strings.Join(n.Args, " "), n.Keyword)
+		return false
+	}
+	if len(n.Args) == 0 {
+		switch {
+		case rawNeedsParam[n.Keyword]:
+			return d.needArgs(n, 1)
+		case rawEmptyIsError[n.Keyword]:
+			return d.haveArgs(n, 1)
+		}
+	}
+	switch rawGlobalKinds[n.Keyword] {
+	case "int":
+		if len(n.Args) == 0 || !isInt(n.Args[0]) {
+			return bad()
+		}
+	case "bool":
+		_, ok := d.boolean(n)
+		return ok
+	case "cpus":
+		for _, a := range n.Args {
+			for _, part := range strings.Split(a, ",") {
+				lo, hi, _ := strings.Cut(part, "-")
+				if !isInt(lo) || (hi != "" && !isInt(hi)) {
+					return bad()
+				}
+			}
+		}
+	case "garp":
+		args := n.Args
+		if len(args) > 0 && args[0] == "all" {
+			args = args[1:]
+		}
+		if len(args) == 0 || !isInt(args[0]) {
+			return bad()
+		}
+	case "policy":
+		if len(n.Args) == 0 {
+			return bad()
+		}
+		switch strings.ToUpper(n.Args[0]) {
+		case "MTU", "ADVERT":
+		default:
+			if !isInt(n.Args[0]) {
+				return bad()
+			}
+		}
+	}
+	return true
+}
+
 // boolField registers a keyword that sets a bool (bare keyword = true).
 func boolField[T any](name string, f func(*T) *bool) *kwSpec {
 	return on(name, func(d *decoder, n *syntax.Node, t *T) {
@@ -56,6 +177,19 @@ func globalDefsBlock() *blockSpec {
 	secs := func(name string, f func(*G) *timeDur, lo, hi float64) *kwSpec {
 		return on(name, func(d *decoder, n *syntax.Node, g *G) {
 			if t, ok := d.seconds(n, 0, lo, hi); ok {
+				*f(g) = t
+				d.markSet(g, name)
+			}
+		})
+	}
+	// keepalived's startup/shutdown timeouts report a missing value as an
+	// ordinary error.
+	scriptTimeout := func(name string, f func(*G) *timeDur) *kwSpec {
+		return on(name, func(d *decoder, n *syntax.Node, g *G) {
+			if !d.haveArgs(n, 1) {
+				return
+			}
+			if t, ok := d.seconds(n, 0, 1, 1000); ok {
 				*f(g) = t
 				d.markSet(g, name)
 			}
@@ -102,17 +236,31 @@ func globalDefsBlock() *blockSpec {
 				}
 			}
 		}).owner("notify"),
-		on("smtp_helo_name", func(d *decoder, n *syntax.Node, g *G) { g.SMTPHeloName, _ = d.str(n) }).owner("notify"),
+		on("smtp_helo_name", func(d *decoder, n *syntax.Node, g *G) {
+			if len(n.Args) > 0 {
+				g.SMTPHeloName = n.Args[0]
+			}
+		}).owner("notify"),
 		secs("smtp_connect_timeout", func(g *G) *timeDur { return &g.SMTPConnectTimeout }, 0, 1<<31-1).owner("notify"),
 		boolField("smtp_alert", func(g *G) *bool { return &g.SMTPAlert }).owner("notify"),
 		boolField("smtp_alert_vrrp", func(g *G) *bool { return &g.SMTPAlertVRRP }).owner("notify"),
 		boolField("smtp_alert_checker", func(g *G) *bool { return &g.SMTPAlertChecker }).owner("notify"),
-		boolField("no_email_faults", func(g *G) *bool { return &g.NoEmailFaults }).owner("notify"),
+		flagField("no_email_faults", func(g *G) *bool { return &g.NoEmailFaults }).owner("notify"),
 		boolField("checker_log_all_failures", func(g *G) *bool { return &g.CheckerLogAllFailures }),
-		on("default_interface", func(d *decoder, n *syntax.Node, g *G) { g.DefaultInterface, _ = d.str(n) }),
+		on("default_interface", func(d *decoder, n *syntax.Node, g *G) {
+			if d.haveArgs(n, 1) {
+				g.DefaultInterface = n.Args[0]
+			}
+		}),
 		on("dynamic_interfaces", func(d *decoder, n *syntax.Node, g *G) {
 			g.DynamicInterfaces = true
-			g.DynamicInterfacesAllow = len(n.Args) > 0 && n.Args[0] == "allow_if_changes"
+			if len(n.Args) > 0 {
+				if n.Args[0] != "allow_if_changes" {
+					d.errorf(n, "Unknown dynamic_interfaces option '%s'", n.Args[0])
+					return
+				}
+				g.DynamicInterfacesAllow = true
+			}
 		}),
 		on("vrrp_mcast_group4", func(d *decoder, n *syntax.Node, g *G) {
 			if a, ok := d.addr(n, 0); ok {
@@ -144,49 +292,59 @@ func globalDefsBlock() *blockSpec {
 		count("vrrp_down_timer_adverts", func(g *G) *int { return &g.DownTimerAdverts }, 1, 100),
 		boolField("vrrp_lower_prio_no_advert", func(g *G) *bool { return &g.LowerPrioNoAdvert }),
 		boolField("vrrp_higher_prio_send_advert", func(g *G) *bool { return &g.HigherPrioSendAdvert }),
-		boolField("vrrp_check_unicast_src", func(g *G) *bool { return &g.CheckUnicastSrc }),
-		boolField("vrrp_skip_check_adv_addr", func(g *G) *bool { return &g.SkipCheckAdvAddr }),
-		boolField("vrrp_strict", func(g *G) *bool { return &g.Strict }),
+		flagField("vrrp_check_unicast_src", func(g *G) *bool { return &g.CheckUnicastSrc }),
+		flagField("vrrp_skip_check_adv_addr", func(g *G) *bool { return &g.SkipCheckAdvAddr }),
+		flagField("vrrp_strict", func(g *G) *bool { return &g.Strict }),
 		boolField("vrrp_owner_ignore_adverts", func(g *G) *bool { return &g.OwnerIgnoreAdverts }),
 		boolField("vrrp_notify_priority_changes", func(g *G) *bool { return &g.NotifyPriorityChanges }),
 		boolField("v3_checksum_as_v2", func(g *G) *bool { return &g.V3ChecksumAsV2 }),
 		secs("vrrp_startup_delay", func(g *G) *timeDur { return &g.StartupDelay }, 0, 3600),
-		boolField("log_unknown_vrids", func(g *G) *bool { return &g.LogUnknownVRIDs }),
+		flagField("log_unknown_vrids", func(g *G) *bool { return &g.LogUnknownVRIDs }),
 		on("vmac_prefix", func(d *decoder, n *syntax.Node, g *G) { g.VMACPrefix, _ = d.str(n) }),
-		count("max_auto_priority", func(g *G) *int { return &g.MaxAutoPriority }, -1, 99),
+		on("max_auto_priority", func(d *decoder, n *syntax.Node, g *G) {
+			// Without a value keepalived uses the highest realtime priority.
+			if len(n.Args) == 0 {
+				g.MaxAutoPriority = 99
+				return
+			}
+			if v, ok := d.integer(n, 0, -1, 99); ok {
+				g.MaxAutoPriority = v
+			}
+		}),
 		on("script_user", func(d *decoder, n *syntax.Node, g *G) {
 			if d.haveArgs(n, 1) {
 				g.ScriptUser, g.ScriptGroup = splitUserGroup(n.Args)
 				d.markSet(g, "script_user")
 			}
 		}).owner("notify"),
-		boolField("enable_script_security", func(g *G) *bool { return &g.EnableScriptSecurity }).owner("notify"),
+		flagField("enable_script_security", func(g *G) *bool { return &g.EnableScriptSecurity }).owner("notify"),
 		boolField("use_symlink_paths", func(g *G) *bool { return &g.UseSymlinkPaths }),
-		on("startup_script", func(d *decoder, n *syntax.Node, g *G) { g.StartupScript = d.script(n) }),
-		secs("startup_script_timeout", func(g *G) *timeDur { return &g.StartupScriptTimeout }, 1, 1000),
-		on("shutdown_script", func(d *decoder, n *syntax.Node, g *G) { g.ShutdownScript = d.script(n) }),
-		secs("shutdown_script_timeout", func(g *G) *timeDur { return &g.ShutdownScriptTimeout }, 1, 1000),
+		on("startup_script", func(d *decoder, n *syntax.Node, g *G) {
+			if d.haveArgs(n, 1) {
+				g.StartupScript = d.script(n)
+			}
+		}),
+		scriptTimeout("startup_script_timeout", func(g *G) *timeDur { return &g.StartupScriptTimeout }),
+		on("shutdown_script", func(d *decoder, n *syntax.Node, g *G) {
+			if d.haveArgs(n, 1) {
+				g.ShutdownScript = d.script(n)
+			}
+		}),
+		scriptTimeout("shutdown_script_timeout", func(g *G) *timeDur { return &g.ShutdownScriptTimeout }),
 		on("notify_fifo", func(d *decoder, n *syntax.Node, g *G) { g.NotifyFIFO = fifoPath(d, n, g.NotifyFIFO) }).owner("notify"),
 		on("notify_fifo_script", func(d *decoder, n *syntax.Node, g *G) { g.NotifyFIFO = fifoScript(d, n, g.NotifyFIFO) }).owner("notify"),
 		on("vrrp_notify_fifo", func(d *decoder, n *syntax.Node, g *G) { g.VRRPNotifyFIFO = fifoPath(d, n, g.VRRPNotifyFIFO) }).owner("notify"),
 		on("vrrp_notify_fifo_script", func(d *decoder, n *syntax.Node, g *G) { g.VRRPNotifyFIFO = fifoScript(d, n, g.VRRPNotifyFIFO) }).owner("notify"),
 		on("lvs_notify_fifo", func(d *decoder, n *syntax.Node, g *G) { g.LVSNotifyFIFO = fifoPath(d, n, g.LVSNotifyFIFO) }).owner("notify"),
 		on("lvs_notify_fifo_script", func(d *decoder, n *syntax.Node, g *G) { g.LVSNotifyFIFO = fifoScript(d, n, g.LVSNotifyFIFO) }).owner("notify"),
-		boolField("fifo_write_vrrp_states_on_reload", func(g *G) *bool { return &g.FIFOWriteStatesReload }),
-		boolField("lvs_flush", func(g *G) *bool { return &g.LVSFlush }).owner("ipvs"),
-		on("lvs_flush_on_stop", func(d *decoder, n *syntax.Node, g *G) {
-			g.LVSFlushOnStop = "all"
-			if len(n.Args) > 0 {
-				g.LVSFlushOnStop = n.Args[0]
-			}
-		}).owner("ipvs"),
-		on("lvs_flush_onstop", func(d *decoder, n *syntax.Node, g *G) {
-			g.LVSFlushOnStop = "all"
-			if len(n.Args) > 0 {
-				g.LVSFlushOnStop = n.Args[0]
-			}
-		}).alias("lvs_flush_on_stop").owner("ipvs"),
+		flagField("fifo_write_vrrp_states_on_reload", func(g *G) *bool { return &g.FIFOWriteStatesReload }),
+		flagField("lvs_flush", func(g *G) *bool { return &g.LVSFlush }).owner("ipvs"),
+		on("lvs_flush_on_stop", lvsFlushOnStop).owner("ipvs"),
+		on("lvs_flush_onstop", lvsFlushOnStop).alias("lvs_flush_on_stop").owner("ipvs"),
 		on("lvs_timeouts", func(d *decoder, n *syntax.Node, g *G) {
+			if !d.haveArgs(n, 1) {
+				return
+			}
 			for i := 0; i+1 < len(n.Args); i += 2 {
 				t, ok := d.parseSeconds(n, n.Args[i+1], 0, 86400*31)
 				if !ok {
@@ -210,8 +368,8 @@ func globalDefsBlock() *blockSpec {
 		on("lvs_sync_daemon", func(d *decoder, n *syntax.Node, g *G) { g.LVSSyncDaemon = decodeSyncDaemon(d, n) }).owner("ipvs"),
 		boolField("rs_init_notifies", func(g *G) *bool { return &g.RSInitNotifies }),
 		boolField("no_checker_emails", func(g *G) *bool { return &g.NoCheckerEmails }),
-		boolField("enable_dbus", func(g *G) *bool { return &g.EnableDBus }),
-		boolField("enable_traps", func(g *G) *bool { return &g.EnableTraps }),
+		flagField("enable_dbus", func(g *G) *bool { return &g.EnableDBus }),
+		flagField("enable_traps", func(g *G) *bool { return &g.EnableTraps }),
 		on("vrrp_vmac_garp_intvl", func(d *decoder, n *syntax.Node, g *G) {
 			d.errorf(n, "Keyword \"vrrp_vmac_garp_intvl\" is deprecated - please use \"vrrp_garp_extra_if\"")
 			g.Other = append(g.Other, raw(n))
@@ -230,7 +388,11 @@ func globalDefsBlock() *blockSpec {
 		}),
 	)
 	for _, name := range rawGlobalKeywords {
-		k := on(name, func(d *decoder, n *syntax.Node, g *G) { g.Other = append(g.Other, raw(n)) })
+		k := on(name, func(d *decoder, n *syntax.Node, g *G) {
+			if checkRawGlobal(d, n) {
+				g.Other = append(g.Other, raw(n))
+			}
+		})
 		if a, ok := globalAliases[name]; ok {
 			k.alias(a)
 		}
@@ -243,7 +405,7 @@ func fifoPath(d *decoder, n *syntax.Node, f *FIFO) *FIFO {
 	if f == nil {
 		f = &FIFO{}
 	}
-	if d.needArgs(n, 1) {
+	if d.haveArgs(n, 1) {
 		f.Path = n.Args[0]
 		if len(n.Args) > 1 {
 			// keepalived accepts "notify_fifo PATH [user [group]]" for the FIFO owner.
@@ -256,6 +418,9 @@ func fifoPath(d *decoder, n *syntax.Node, f *FIFO) *FIFO {
 func fifoScript(d *decoder, n *syntax.Node, f *FIFO) *FIFO {
 	if f == nil {
 		f = &FIFO{}
+	}
+	if !d.haveArgs(n, 1) {
+		return f
 	}
 	f.Script = d.script(n)
 	return f
