@@ -115,6 +115,15 @@ func (d *decoder) wantBlock(n *syntax.Node) bool {
 	return true
 }
 
+// optStr reads a string whose absence keepalived reports as an ordinary
+// error (not the exit-2 missing parameter).
+func (d *decoder) optStr(n *syntax.Node) string {
+	if !d.haveArgs(n, 1) {
+		return ""
+	}
+	return n.Args[0]
+}
+
 func (d *decoder) str(n *syntax.Node) (string, bool) {
 	if !d.needArgs(n, 1) {
 		return "", false

@@ -489,9 +489,16 @@ func rootBlock() *blockSpec {
 	vs := virtualServerBlock()
 	ssl := sslBlock()
 
+	// keepalived aborts (exit 2) on these blocks without a name.
+	nameRequired := map[string]bool{"vrrp_script": true, "track_file": true, "vrrp_track_file": true,
+		"virtual_server_group": true, "vrrp_track_process": true}
 	named := func(n *syntax.Node, d *decoder, what string) (string, bool) {
 		if len(n.Args) == 0 {
-			d.errorf(n, "%s: missing name", what)
+			if nameRequired[n.Keyword] {
+				d.needArgs(n, 1)
+			} else {
+				d.errorf(n, "%s: missing name", what)
+			}
 			return "", false
 		}
 		if !d.wantBlock(n) {
@@ -510,7 +517,8 @@ func rootBlock() *blockSpec {
 	}
 	return newBlock("",
 		on("global_defs", func(d *decoder, n *syntax.Node, c *C) {
-			if !d.wantBlock(n) {
+			// keepalived silently ignores the keyword without a block.
+			if !n.Block {
 				return
 			}
 			if c.Global.Pos.Line == 0 {
@@ -589,6 +597,10 @@ func rootBlock() *blockSpec {
 					d.errorf(ch, "Unknown keyword '%s'", ch.Keyword)
 					continue
 				}
+				if !ch.Block {
+					d.errorf(ch, "track_group %s: group needs a '{' block", g.Name)
+					continue
+				}
 				for _, m := range ch.Children {
 					g.Group = append(g.Group, m.Keyword)
 				}
@@ -596,22 +608,23 @@ func rootBlock() *blockSpec {
 			c.TrackGroups = append(c.TrackGroups, g)
 		}).block(newBlock("track_group", on("group", func(*decoder, *syntax.Node, *TrackGroup) {}))),
 		on("static_ipaddress", func(d *decoder, n *syntax.Node, c *C) {
-			if d.wantBlock(n) {
+			if n.Block {
 				c.StaticAddresses = append(c.StaticAddresses, vipBlock(n, d)...)
 			}
 		}),
 		on("static_routes", func(d *decoder, n *syntax.Node, c *C) {
-			if d.wantBlock(n) {
+			if n.Block {
 				c.StaticRoutes = append(c.StaticRoutes, routeBlock(n, d)...)
 			}
 		}),
 		on("static_rules", func(d *decoder, n *syntax.Node, c *C) {
-			if d.wantBlock(n) {
+			if n.Block {
 				c.StaticRules = append(c.StaticRules, ruleBlock(n, d)...)
 			}
 		}),
 		on("linkbeat_interfaces", func(d *decoder, n *syntax.Node, c *C) {
-			if !d.wantBlock(n) {
+			// keepalived silently ignores the keyword without a block.
+			if !n.Block {
 				return
 			}
 			for _, ch := range n.Children {
@@ -623,7 +636,8 @@ func rootBlock() *blockSpec {
 			}
 		}),
 		on("interface_up_down_delays", func(d *decoder, n *syntax.Node, c *C) {
-			if !d.wantBlock(n) {
+			// keepalived silently ignores the keyword without a block.
+			if !n.Block {
 				return
 			}
 			for _, ch := range n.Children {
@@ -638,10 +652,15 @@ func rootBlock() *blockSpec {
 				c.InterfaceDelays = append(c.InterfaceDelays, dl)
 			}
 		}),
-		on("net_namespace", func(d *decoder, n *syntax.Node, c *C) { c.Root.NetNamespace, _ = d.str(n) }),
-		on("net_namespace_ipvs", func(d *decoder, n *syntax.Node, c *C) { c.Root.NetNamespaceIPVS, _ = d.str(n) }),
+		on("net_namespace", func(d *decoder, n *syntax.Node, c *C) { c.Root.NetNamespace = d.optStr(n) }),
+		on("net_namespace_ipvs", func(d *decoder, n *syntax.Node, c *C) {
+			// Without a name: IPVS stays in the default namespace.
+			if len(n.Args) > 0 {
+				c.Root.NetNamespaceIPVS = n.Args[0]
+			}
+		}),
 		on("namespace_with_ipsets", func(d *decoder, n *syntax.Node, c *C) { c.Root.NamespaceWithIPsets = true }),
-		on("instance", func(d *decoder, n *syntax.Node, c *C) { c.Root.Instance, _ = d.str(n) }),
+		on("instance", func(d *decoder, n *syntax.Node, c *C) { c.Root.Instance = d.optStr(n) }),
 		on("use_pid_dir", func(d *decoder, n *syntax.Node, c *C) { c.Root.UsePIDDir = true }),
 		on("linkbeat_use_polling", func(d *decoder, n *syntax.Node, c *C) { c.Root.LinkbeatUsePolling = true }),
 		on("child_wait_time", func(d *decoder, n *syntax.Node, c *C) {
@@ -665,7 +684,8 @@ func rootBlock() *blockSpec {
 			}
 		}).block(vs).owner("ipvs"),
 		on("SSL", func(d *decoder, n *syntax.Node, c *C) {
-			if !d.wantBlock(n) {
+			// keepalived silently ignores the keyword without a block.
+			if !n.Block {
 				return
 			}
 			if c.SSL == nil {

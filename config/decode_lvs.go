@@ -81,7 +81,7 @@ func timingKeywords[T any](fields func(*T) timing, which ...string) []*kwSpec {
 // parseMethod reads "NAT|DR|TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]".
 func (d *decoder) parseMethod(n *syntax.Node, args []string) (Forwarding, bool) {
 	if len(args) == 0 {
-		d.errorf(n, "%s: missing forwarding method", n.Keyword)
+		d.needArgs(n, 1)
 		return Forwarding{}, false
 	}
 	f := Forwarding{Method: Method(strings.ToUpper(args[0]))}
@@ -182,12 +182,13 @@ func virtualServerBlock() *blockSpec {
 			}
 		}),
 		on("virtualhost", func(d *decoder, n *syntax.Node, v *V) {
-			if s, ok := d.str(n); ok {
+			if d.haveArgs(n, 1) {
+				s := n.Args[0]
 				v.VirtualHost = s
 				d.markSet(v, "virtualhost")
 			}
 		}),
-		on("snmp_name", func(d *decoder, n *syntax.Node, v *V) { v.SNMPName, _ = d.str(n) }),
+		on("snmp_name", func(d *decoder, n *syntax.Node, v *V) { v.SNMPName = d.optStr(n) }),
 		on("omega", func(d *decoder, n *syntax.Node, v *V) { v.Omega = true }),
 		on("quorum_up", func(d *decoder, n *syntax.Node, v *V) { v.QuorumUp = d.script(n) }).owner("notify"),
 		on("quorum_down", func(d *decoder, n *syntax.Node, v *V) { v.QuorumDown = d.script(n) }).owner("notify"),
@@ -233,6 +234,9 @@ func virtualServerBlock() *blockSpec {
 			v.SorryServer.Inhibit = true
 		}),
 		on("sorry_server_lvs_method", func(d *decoder, n *syntax.Node, v *V) {
+			if !d.haveArgs(n, 1) {
+				return
+			}
 			f, ok := d.parseMethod(n, n.Args)
 			if !ok {
 				return
@@ -366,12 +370,13 @@ func realServerBlock() *blockSpec {
 			}
 		}),
 		on("virtualhost", func(d *decoder, n *syntax.Node, r *R) {
-			if s, ok := d.str(n); ok {
+			if d.haveArgs(n, 1) {
+				s := n.Args[0]
 				r.VirtualHost = s
 				d.markSet(r, "virtualhost")
 			}
 		}),
-		on("snmp_name", func(d *decoder, n *syntax.Node, r *R) { r.SNMPName, _ = d.str(n) }),
+		on("snmp_name", func(d *decoder, n *syntax.Node, r *R) { r.SNMPName = d.optStr(n) }),
 	)
 	for _, k := range timingKeywords(func(r *R) timing {
 		return timing{&r.DelayLoop, &r.ConnectTimeout, &r.DelayBeforeRetry, &r.Warmup, &r.Retry, &r.Alpha}
@@ -570,7 +575,7 @@ func checkerBlocks() map[CheckerKind]*blockSpec {
 	out[CheckPing] = commonChecker("virtual_server/real_server/PING_CHECK")
 	host := commonChecker("virtual_server/real_server/SMTP_CHECK/host")
 	out[CheckSMTP] = commonChecker("virtual_server/real_server/SMTP_CHECK",
-		on("helo_name", func(d *decoder, n *syntax.Node, c *C) { c.SMTP.HeloName, _ = d.str(n) }),
+		on("helo_name", func(d *decoder, n *syntax.Node, c *C) { c.SMTP.HeloName = d.optStr(n) }),
 		on("host", func(d *decoder, n *syntax.Node, c *C) {
 			if !d.wantBlock(n) {
 				return
@@ -636,7 +641,7 @@ func checkerBlocks() map[CheckerKind]*blockSpec {
 		}),
 		on("misc_dynamic", func(d *decoder, n *syntax.Node, c *C) { c.Misc.Dynamic = true }),
 		on("user", func(d *decoder, n *syntax.Node, c *C) {
-			if !d.needArgs(n, 1) {
+			if !d.haveArgs(n, 1) {
 				return
 			}
 			if c.Misc.Path == nil {
@@ -655,6 +660,9 @@ func checkerBlocks() map[CheckerKind]*blockSpec {
 	out[CheckFile] = newBlock("virtual_server/real_server/FILE_CHECK",
 		on("track_file", func(d *decoder, n *syntax.Node, c *C) { c.File.TrackFile, _ = d.str(n) }).owner("healthcheck"),
 		on("weight", func(d *decoder, n *syntax.Node, c *C) {
+			if !d.haveArgs(n, 1) {
+				return
+			}
 			if w, rev, ok := d.weightArgs(n, 0, -254, 254); ok {
 				c.File.Weight, c.File.Reverse, c.File.WeightSet = w, rev, true
 			}
@@ -663,7 +671,8 @@ func checkerBlocks() map[CheckerKind]*blockSpec {
 	out[CheckBFD] = newBlock("virtual_server/real_server/BFD_CHECK",
 		on("name", func(d *decoder, n *syntax.Node, c *C) {
 			// Like tracked objects, the bfd_instance must come first.
-			if s, ok := d.str(n); ok {
+			if d.haveArgs(n, 1) {
+				s := n.Args[0]
 				c.BFD.Name = s
 				if findBFD(d.cfg, s) == nil {
 					d.errorf(n, "BFD_CHECK - BFD %s not configured", s)
@@ -866,9 +875,9 @@ func lastInPrefix(p netip.Prefix) netip.Addr {
 func sslBlock() *blockSpec {
 	type S = SSLConfig
 	return newBlock("SSL",
-		on("password", func(d *decoder, n *syntax.Node, s *S) { s.Password, _ = d.str(n) }),
-		on("ca", func(d *decoder, n *syntax.Node, s *S) { s.CA, _ = d.str(n) }),
-		on("certificate", func(d *decoder, n *syntax.Node, s *S) { s.Certificate, _ = d.str(n) }),
-		on("key", func(d *decoder, n *syntax.Node, s *S) { s.Key, _ = d.str(n) }),
+		on("password", func(d *decoder, n *syntax.Node, s *S) { s.Password = d.optStr(n) }),
+		on("ca", func(d *decoder, n *syntax.Node, s *S) { s.CA = d.optStr(n) }),
+		on("certificate", func(d *decoder, n *syntax.Node, s *S) { s.Certificate = d.optStr(n) }),
+		on("key", func(d *decoder, n *syntax.Node, s *S) { s.Key = d.optStr(n) }),
 	)
 }

@@ -378,7 +378,11 @@ func vrrpInstanceBlock() *blockSpec {
 			rawInstance(d, n, v)
 		}),
 		on("kernel_rx_buf_size", rawInstance),
-		on("debug", rawInstance),
+		on("debug", func(d *decoder, n *syntax.Node, v *I) {
+			if d.needArgs(n, 1) {
+				rawInstance(d, n, v)
+			}
+		}),
 		on("timer_expired_backup", rawInstance),
 		on("thread_timer_expired", rawInstance).alias("timer_expired_backup"),
 		on("garp_extra_if", rawInstance),
@@ -500,8 +504,11 @@ func vrrpScriptBlock() *blockSpec {
 func trackFileBlock(path string) *blockSpec {
 	type F = TrackFile
 	return newBlock(path,
-		on("file", func(d *decoder, n *syntax.Node, f *F) { f.File, _ = d.str(n) }),
+		on("file", func(d *decoder, n *syntax.Node, f *F) { f.File = d.optStr(n) }),
 		on("weight", func(d *decoder, n *syntax.Node, f *F) {
+			if !d.haveArgs(n, 1) {
+				return
+			}
 			if w, rev, ok := d.weightArgs(n, 0, -254, 254); ok {
 				f.Weight, f.Reverse = w, rev
 				d.markSet(f, "weight")
@@ -531,7 +538,7 @@ func trackProcessBlock() *blockSpec {
 			}
 		}),
 		on("param_match", func(d *decoder, n *syntax.Node, p *P) {
-			s, ok := d.str(n)
+			s, ok := d.optStr(n), len(n.Args) > 0
 			if ok && s != "initial" && s != "partial" {
 				d.errorf(n, "Invalid param_match '%s'", s)
 				return
@@ -539,6 +546,9 @@ func trackProcessBlock() *blockSpec {
 			p.ParamMatch = s
 		}),
 		on("weight", func(d *decoder, n *syntax.Node, p *P) {
+			if !d.haveArgs(n, 1) {
+				return
+			}
 			if w, rev, ok := d.weightArgs(n, 0, -254, 254); ok {
 				p.Weight, p.Reverse = w, rev
 			}
