@@ -474,6 +474,19 @@ func isSyncOption(s string) bool {
 	return false
 }
 
+// blockOrNothing reports whether n has a block. keepalived ignores these
+// keywords silently when they stand alone, but reports arguments without
+// a block.
+func blockOrNothing(d *decoder, n *syntax.Node) bool {
+	if n.Block {
+		return true
+	}
+	if len(n.Args) > 0 {
+		d.errorf(n, "%s: expected a '{' block", n.Keyword)
+	}
+	return false
+}
+
 // rootBlock is the top level of keepalived.conf.
 func rootBlock() *blockSpec {
 	type C = Config
@@ -587,6 +600,9 @@ func rootBlock() *blockSpec {
 			c.GARPGroups = append(c.GARPGroups, g)
 		}).block(garp),
 		on("track_group", func(d *decoder, n *syntax.Node, c *C) {
+			if len(n.Args) > 0 && !n.Block {
+				return // keepalived ignores a track_group without a block
+			}
 			name, ok := named(n, d, "track_group")
 			if !ok {
 				return
@@ -608,23 +624,22 @@ func rootBlock() *blockSpec {
 			c.TrackGroups = append(c.TrackGroups, g)
 		}).block(newBlock("track_group", on("group", func(*decoder, *syntax.Node, *TrackGroup) {}))),
 		on("static_ipaddress", func(d *decoder, n *syntax.Node, c *C) {
-			if n.Block {
+			if blockOrNothing(d, n) {
 				c.StaticAddresses = append(c.StaticAddresses, vipBlock(n, d)...)
 			}
 		}),
 		on("static_routes", func(d *decoder, n *syntax.Node, c *C) {
-			if n.Block {
+			if blockOrNothing(d, n) {
 				c.StaticRoutes = append(c.StaticRoutes, routeBlock(n, d)...)
 			}
 		}),
 		on("static_rules", func(d *decoder, n *syntax.Node, c *C) {
-			if n.Block {
+			if blockOrNothing(d, n) {
 				c.StaticRules = append(c.StaticRules, ruleBlock(n, d)...)
 			}
 		}),
 		on("linkbeat_interfaces", func(d *decoder, n *syntax.Node, c *C) {
-			// keepalived silently ignores the keyword without a block.
-			if !n.Block {
+			if !blockOrNothing(d, n) {
 				return
 			}
 			for _, ch := range n.Children {
@@ -636,8 +651,7 @@ func rootBlock() *blockSpec {
 			}
 		}),
 		on("interface_up_down_delays", func(d *decoder, n *syntax.Node, c *C) {
-			// keepalived silently ignores the keyword without a block.
-			if !n.Block {
+			if !blockOrNothing(d, n) {
 				return
 			}
 			for _, ch := range n.Children {
