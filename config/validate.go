@@ -1,8 +1,11 @@
 package config
 
 import (
+	"context"
 	"fmt"
 	"net"
+	"net/netip"
+	"time"
 
 	"github.com/alived/alived/config/syntax"
 )
@@ -17,17 +20,28 @@ type Env struct {
 	// Interface reports whether a network interface exists and whether it
 	// is a loopback interface.
 	Interface func(name string) (exists, loopback bool)
+	// ResolveHost reports whether a host name resolves; nil skips the
+	// check (keepalived resolves smtp_server while parsing).
+	ResolveHost func(name string) bool
 }
 
 // HostEnv looks at the interfaces of the current network namespace.
 func HostEnv() Env {
-	return Env{Interface: func(name string) (bool, bool) {
-		ifi, err := net.InterfaceByName(name)
-		if err != nil {
-			return false, false
-		}
-		return true, ifi.Flags&net.FlagLoopback != 0
-	}}
+	return Env{
+		Interface: func(name string) (bool, bool) {
+			ifi, err := net.InterfaceByName(name)
+			if err != nil {
+				return false, false
+			}
+			return true, ifi.Flags&net.FlagLoopback != 0
+		},
+		ResolveHost: func(name string) bool {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			addrs, err := net.DefaultResolver.LookupHost(ctx, name)
+			return err == nil && len(addrs) > 0
+		},
+	}
 }
 
 // Validate makes the checks keepalived makes against the host: interfaces
@@ -107,6 +121,11 @@ func (c *Config) Validate(env Env) []syntax.Diagnostic {
 		if !exists(l.Name) {
 			report(l.Pos, "unknown interface %s specified for linkbeat interface", l.Name)
 			missingIf = true
+		}
+	}
+	if h := c.Global.SMTPServer; h != "" && env.ResolveHost != nil {
+		if _, err := netip.ParseAddr(h); err != nil && !env.ResolveHost(h) {
+			report(c.Global.Pos, "Invalid smtp server %s specified", h)
 		}
 	}
 	checkVIPs(c.StaticAddresses)
