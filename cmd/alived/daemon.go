@@ -30,9 +30,6 @@ func runDaemon(o *options, stderr io.Writer) int {
 	}
 	defer closeLog()
 
-	if o.checkOnly {
-		log.Warn("-C: the health-check/IPVS side is not hosted by the daemon yet; nothing to run")
-	}
 	pidPath := o.pidFile
 	if pidPath == "" {
 		pidPath = defaultPIDFile
@@ -53,8 +50,11 @@ func runDaemon(o *options, stderr io.Writer) int {
 		ConfigID:   o.configID,
 		Hostname:   shortHostname(),
 		KeepVIPs:   o.dontRelVRRP,
-		NoVRRP:     o.checkOnly,
-		Logger:     log,
+		// -P and -C each select a side; given both, keepalived runs both.
+		NoVRRP:   o.checkOnly && !o.vrrpOnly,
+		NoLVS:    o.vrrpOnly && !o.checkOnly,
+		KeepIPVS: o.dontRelIPVS,
+		Logger:   log,
 	})
 	if err != nil {
 		log.Error("cannot start", "err", err)

@@ -12,6 +12,9 @@ import (
 
 	"github.com/alived/alived/config"
 	"github.com/alived/alived/config/syntax"
+	"github.com/alived/alived/internal/lvs"
+	"github.com/alived/alived/ipvs"
+	"github.com/alived/alived/notify"
 )
 
 // Options configure a Daemon; they mirror keepalived's command line.
@@ -27,11 +30,29 @@ type Options struct {
 	KeepVIPs bool
 	// NoVRRP disables the VRRP side (-C: checker only).
 	NoVRRP bool
+	// NoLVS disables the health-check/IPVS side (-P: VRRP only).
+	NoLVS bool
+	// KeepIPVS leaves the IPVS table in place on exit (-I).
+	KeepIPVS bool
+	// IPVSRepairInterval is how often the LVS side compares the kernel's
+	// IPVS table with the one it wants and undoes changes made behind its
+	// back (an operator's `ipvsadm -d`). keepalived has no such repair: it
+	// only writes the table on changes. Zero means
+	// DefaultIPVSRepairInterval; negative disables repair.
+	IPVSRepairInterval time.Duration
+	// DialIPVS opens the kernel's IPVS table; the LVS side calls it only
+	// when virtual servers are configured. Nil means netlink (ipvs.Dial);
+	// tests pass one returning a fake.
+	DialIPVS func() (ipvs.Client, error)
 	// Logger receives the daemon's logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now. Tests of the loop pass a fake.
 	Now func() time.Time
 }
+
+// DefaultIPVSRepairInterval is how often, by default, drift in the
+// kernel's IPVS table is repaired (Options.IPVSRepairInterval).
+const DefaultIPVSRepairInterval = 5 * time.Second
 
 // Snapshot is the daemon's published state: immutable once published.
 type Snapshot struct {
@@ -72,13 +93,25 @@ type Daemon struct {
 	done   chan struct{} // closed when Run returns
 	snap   atomic.Pointer[Snapshot]
 
-	cfg     *config.Config
-	comps   []Component
-	reloads int
-	stopped bool
+	cfg   *config.Config
+	comps []Component
+	// notifier is the one Notifier every component notifies through
+	// (one writer per FIFO); Run builds it, reload replaces it when the
+	// notification settings change, shutdown closes it.
+	notifier *notify.Notifier
+	reloads  int
+	stopped  bool
 
 	adapters sync.WaitGroup
 }
+
+// notifierCloseWait bounds how long shutdown waits for queued scripts
+// and mails; notifierDrainWait bounds the drain of a Notifier a reload
+// replaced, which runs off the loop.
+const (
+	notifierCloseWait = 2 * time.Second
+	notifierDrainWait = 10 * time.Second
+)
 
 // eventBuffer bounds the queue between adapters and the loop. Adapters
 // block when it is full, which back-pressures socket readers instead of
@@ -113,6 +146,20 @@ func New(opts Options) (*Daemon, error) {
 	d.cfg = cfg
 	if !opts.NoVRRP {
 		d.comps = append(d.comps, newVRRPComponent(d.post, d.goAdapter, log.With("component", "vrrp"), opts.KeepVIPs))
+	}
+	if !opts.NoLVS {
+		repair := opts.IPVSRepairInterval
+		if repair == 0 {
+			repair = DefaultIPVSRepairInterval
+		}
+		c, err := lvs.New(lvs.Options{
+			Post: d.post, Dial: opts.DialIPVS, KeepIPVS: opts.KeepIPVS,
+			RepairInterval: max(repair, 0), Logger: log.With("component", "lvs"),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("lvs: %w", err)
+		}
+		d.comps = append(d.comps, c)
 	}
 	for _, c := range d.comps {
 		if err := c.Check(cfg); err != nil {
@@ -198,12 +245,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 		close(d.done)
 		d.adapters.Wait()
 	}()
+	d.setNotifier(d.buildNotifier(d.cfg))
 	now := d.now()
 	for i, c := range d.comps {
 		if err := c.Start(now, d.cfg); err != nil {
 			for _, s := range d.comps[:i] {
 				s.Stop(now)
 			}
+			closeNotifier(d.notifier, notifierCloseWait)
 			return fmt.Errorf("starting %s: %w", c.Name(), err)
 		}
 	}
@@ -280,6 +329,9 @@ func (d *Daemon) shutdown() {
 	for i := len(d.comps) - 1; i >= 0; i-- {
 		d.comps[i].Stop(now)
 	}
+	// Last: the components' final notifications (STOP, real servers
+	// going away) are queued in it.
+	closeNotifier(d.notifier, notifierCloseWait)
 	d.stopped = true
 	d.log.Info("stopped")
 }
@@ -299,6 +351,14 @@ func (d *Daemon) reload() error {
 			d.log.Error("reload rejected", "err", err)
 			return err
 		}
+	}
+	if !notify.SameSettings(&d.cfg.Global, &cfg.Global) {
+		// New FIFOs, mail or script identity: every component switches to
+		// a new Notifier before it reloads, and the old one finishes its
+		// queued scripts and mails off the loop.
+		old := d.notifier
+		d.setNotifier(d.buildNotifier(cfg))
+		d.goAdapter(func() { closeNotifier(old, notifierDrainWait) })
 	}
 	now := d.now()
 	var errs []error

@@ -1,10 +1,10 @@
 package daemon
 
 import (
+	"context"
 	"log/slog"
-	"net"
-	"strconv"
 	"strings"
+	"time"
 
 	"github.com/alived/alived/config"
 	"github.com/alived/alived/notify"
@@ -28,6 +28,17 @@ func newScriptFilter(cfg *config.Config, log *slog.Logger) scriptFilter {
 	for _, d := range rep.Diagnostics {
 		log.Warn("script security", "diag", config.Format(d))
 	}
+	return filterOf(rep)
+}
+
+// scriptFilterOf is newScriptFilter without the logging, for the
+// daemon's own use (the VRRP side already logs the same diagnostics).
+func scriptFilterOf(cfg *config.Config) scriptFilter {
+	return filterOf(config.CheckScripts(cfg, config.HostSystem()))
+}
+
+// filterOf collects the scripts rep disables.
+func filterOf(rep config.ScriptReport) scriptFilter {
 	f := scriptFilter{disabled: map[string]bool{}}
 	for _, v := range rep.Verdicts {
 		if v.Disabled {
@@ -60,49 +71,43 @@ func (f scriptFilter) scripts(s notify.VRRPScripts) notify.VRRPScripts {
 	}
 }
 
-// scriptRunner is the Runner of global_defs: script_user, else
-// keepalived_script, else the daemon's own identity.
-func scriptRunner(g *config.GlobalDefs, log *slog.Logger) *notify.Runner {
-	r := &notify.Runner{User: g.ScriptUser, Group: g.ScriptGroup, Logger: log}
-	if r.User == "" {
-		r.User = notify.DefaultScriptUser()
-	}
-	return r
+// notifierUser is a component that notifies through the daemon's one
+// Notifier. The daemon hands it the Notifier before Start and again when a
+// reload replaces it; the component never closes it.
+type notifierUser interface {
+	SetNotifier(n *notify.Notifier)
 }
 
-// newNotifier builds the Notifier of global_defs: notify_fifo,
-// vrrp_notify_fifo (with their reader scripts) and SMTP alerts.
-func newNotifier(cfg *config.Config, sec scriptFilter, log *slog.Logger) *notify.Notifier {
-	g := &cfg.Global
-	runner := scriptRunner(g, log)
-	open := func(f *config.FIFO) *notify.FIFO {
-		if f == nil || f.Path == "" {
-			return nil
-		}
-		opt := notify.FIFOOptions{Runner: runner, Logger: log}
-		if f.Script != nil {
-			opt.Script = sec.filter(notifyCommand(f.Script))
-		}
-		fifo, err := notify.OpenFIFO(f.Path, opt)
-		if err != nil {
-			log.Error("notify fifo", "path", f.Path, "err", err)
-			return nil
-		}
-		return fifo
+// buildNotifier builds the daemon's Notifier from cfg's global_defs,
+// with script security applied to the FIFO reader scripts.
+func (d *Daemon) buildNotifier(cfg *config.Config) *notify.Notifier {
+	sec := scriptFilterOf(cfg)
+	n, errs := notify.FromConfig(&cfg.Global, func(s *config.Script) *notify.Command {
+		return sec.filter(notifyCommand(s))
+	}, d.log)
+	for _, err := range errs {
+		d.log.Error("notify fifo", "err", err)
 	}
-	nc := notify.Config{
-		RouterID: g.RouterID, Runner: runner, FIFO: open(g.NotifyFIFO), VRRPFIFO: open(g.VRRPNotifyFIFO),
-		NoEmailFaults: g.NoEmailFaults, Logger: log,
-	}
-	if g.SMTPServer != "" && len(g.NotificationEmail) > 0 {
-		port := g.SMTPPort
-		if port == 0 {
-			port = 25
+	return n
+}
+
+// setNotifier makes n the Notifier of the daemon and of every component.
+func (d *Daemon) setNotifier(n *notify.Notifier) {
+	d.notifier = n
+	for _, c := range d.comps {
+		if u, ok := c.(notifierUser); ok {
+			u.SetNotifier(n)
 		}
-		nc.Mailer = notify.NewMailer(notify.MailerConfig{
-			Server: net.JoinHostPort(g.SMTPServer, strconv.Itoa(int(port))), HeloName: g.SMTPHeloName,
-			From: g.NotificationEmailFrom, To: g.NotificationEmail, ConnectTimeout: g.SMTPConnectTimeout, Logger: log,
-		})
 	}
-	return notify.NewNotifier(nc)
+}
+
+// closeNotifier lets n finish its queued scripts and mails for at most
+// wait.
+func closeNotifier(n *notify.Notifier, wait time.Duration) {
+	if n == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	_ = n.Close(ctx)
 }

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"reflect"
 	"strings"
 	"time"
@@ -41,18 +40,6 @@ func (c *vrrpComponent) Reload(now time.Time, cfg *config.Config) error {
 	newSigs := groupSigs(cfg)
 	c.secure = newScriptFilter(cfg, c.log)
 	c.trk.configure(cfg)
-	if !sameNotifySettings(&c.cfg.Global, &cfg.Global) {
-		// New FIFOs, mail or script user: swap the notifier and let the old
-		// one finish its queued scripts and mails off the loop.
-		old := c.notifier
-		c.notifier = newNotifier(cfg, c.secure, c.log)
-		c.goAdapter(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = old.Close(ctx)
-		})
-	}
-
 	old := map[instanceKey]*vrrpInst{}
 	for _, x := range c.insts {
 		old[x.spec.Key] = x
@@ -201,26 +188,6 @@ func (c *vrrpComponent) adopt(now time.Time, x *vrrpInst, prev *vrrpInst) {
 		c.removeVIPs(x.spec, vipsNotIn(prev.spec.VIPs, x.spec.VIPs))
 	}
 	c.log.Info("instance re-created by reload", "instance", x.spec.Name, "state", x.in.State())
-}
-
-// sameNotifySettings reports whether two global_defs configure the same
-// notifier (FIFOs, mail, script identity).
-func sameNotifySettings(a, b *config.GlobalDefs) bool {
-	fifo := func(f *config.FIFO) string {
-		if f == nil {
-			return ""
-		}
-		if f.Script == nil {
-			return f.Path
-		}
-		return f.Path + "\x00" + scriptKey(f.Script.Args, f.Script.User, f.Script.Group)
-	}
-	pick := func(g *config.GlobalDefs) []any {
-		return []any{g.RouterID, fifo(g.NotifyFIFO), fifo(g.VRRPNotifyFIFO), g.SMTPServer, g.SMTPPort, g.SMTPHeloName,
-			g.SMTPConnectTimeout, g.NotificationEmail, g.NotificationEmailFrom, g.NoEmailFaults,
-			g.ScriptUser, g.ScriptGroup, g.EnableScriptSecurity}
-	}
-	return reflect.DeepEqual(pick(a), pick(b))
 }
 
 // vipsNotIn returns the VIPs of a that b does not have.

@@ -76,7 +76,7 @@ func (t *trackers) configure(cfg *config.Config) {
 			st.cancel = func() {}
 			continue
 		}
-		t.startScript(s.Name, st, scriptRunner(&cfg.Global, t.c.log))
+		t.startScript(s.Name, st, notify.ScriptRunner(&cfg.Global, t.c.log))
 	}
 	for name, st := range t.scripts {
 		if !want[name] {

@@ -138,6 +138,10 @@ func (c *vrrpComponent) Check(cfg *config.Config) error {
 	return err
 }
 
+// SetNotifier implements notifierUser: n is the daemon's Notifier, shared
+// with the LVS side.
+func (c *vrrpComponent) SetNotifier(n *notify.Notifier) { c.notifier = n }
+
 // Start implements Component.
 func (c *vrrpComponent) Start(now time.Time, cfg *config.Config) error {
 	specs, err := c.plan(cfg)
@@ -149,7 +153,9 @@ func (c *vrrpComponent) Start(now time.Time, cfg *config.Config) error {
 		return fmt.Errorf("address manager: %w", err)
 	}
 	c.secure = newScriptFilter(cfg, c.log)
-	c.notifier = newNotifier(cfg, c.secure, c.log)
+	if c.notifier == nil {
+		return errors.New("no notifier: the daemon sets one before Start")
+	}
 	if c.mon, err = netio.NewMonitor(netio.MonitorOptions{}); err != nil {
 		return fmt.Errorf("link monitor: %w", err)
 	}
@@ -560,7 +566,7 @@ func (c *vrrpComponent) Tick(now time.Time) {
 
 // Stop implements Component: every instance goes to STOP (masters send
 // priority 0 and release their VIPs unless -V), then sockets, monitor,
-// trackers and the notifier are closed.
+// trackers are closed. The notifier is the daemon's: it closes it.
 func (c *vrrpComponent) Stop(now time.Time) {
 	if c.stopped {
 		return
@@ -583,11 +589,6 @@ func (c *vrrpComponent) Stop(now time.Time) {
 	}
 	if c.mon != nil {
 		_ = c.mon.Close()
-	}
-	if c.notifier != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_ = c.notifier.Close(ctx)
-		cancel()
 	}
 	if c.addrs != nil {
 		_ = c.addrs.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"strings"
@@ -22,8 +23,13 @@ type Options struct {
 	// the loop goroutine (the daemon's post). The scheduler's transitions
 	// reach the Subsystem this way. Required.
 	Post func(func(now time.Time))
-	// Client is the kernel's IPVS table; nil dials netlink at Start.
+	// Client is the kernel's IPVS table; nil dials one (Dial) at Start.
 	Client ipvs.Client
+	// Dial opens the kernel's IPVS table when Client is nil, and only
+	// once the configuration has virtual servers (or lvs_flush): a
+	// VRRP-only host may lack the ip_vs module. Nil means ipvs.Dial
+	// (netlink). A client that is an io.Closer is closed at Stop.
+	Dial func() (ipvs.Client, error)
 	// Notifier performs notifications. The daemon should pass the one it
 	// shares with the VRRP side, so notify_fifo has one writer; nil builds
 	// one from global_defs (notify_fifo, lvs_notify_fifo, SMTP) at Start
@@ -134,6 +140,33 @@ func New(opt Options) (*Subsystem, error) {
 	return &Subsystem{opt: opt, log: log}, nil
 }
 
+// SetNotifier makes n the Notifier the Subsystem notifies through from
+// now on. The daemon calls it (on the loop) before Start and whenever a
+// reload replaces its shared Notifier; a Notifier set this way is the
+// caller's to close.
+func (s *Subsystem) SetNotifier(n *notify.Notifier) {
+	if n == nil {
+		return
+	}
+	s.opt.Notifier = n
+	if !s.started {
+		return
+	}
+	if s.ownNotifier {
+		old := s.notifier
+		s.ownNotifier = false
+		// The old one finishes its queue off the loop; Stop waits for it.
+		s.done.Add(1)
+		go func() {
+			defer s.done.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			_ = old.Close(ctx)
+		}()
+	}
+	s.notifier = n
+}
+
 // Name identifies the component in the daemon's logs and snapshots.
 func (s *Subsystem) Name() string { return "lvs" }
 
@@ -185,7 +218,8 @@ func (s *Subsystem) Start(now time.Time, cfg *config.Config) error {
 	if s.opt.Notifier != nil {
 		s.notifier = s.opt.Notifier
 	} else {
-		n, errs := newNotifier(cfg, newScriptFilter(cfg), s.log)
+		// Standalone use (tests, tools): the daemon passes its shared one.
+		n, errs := notify.FromConfig(&cfg.Global, newScriptFilter(cfg).command, s.log)
 		for _, err := range errs {
 			s.log.Error("lvs: notify fifo", "err", err)
 		}
@@ -227,11 +261,18 @@ func (s *Subsystem) initNotifies() {
 func (s *Subsystem) openKernel(cfg *config.Config) error {
 	client := s.opt.Client
 	if client == nil {
-		n, err := ipvs.Dial()
+		dial := s.opt.Dial
+		if dial == nil {
+			dial = func() (ipvs.Client, error) { return ipvs.Dial() }
+		}
+		n, err := dial()
 		if err != nil {
 			return fmt.Errorf("lvs: opening IPVS: %w", err)
 		}
-		client, s.closeClient = n, n.Close
+		client = n
+		if c, ok := n.(io.Closer); ok {
+			s.closeClient = c.Close
+		}
 	}
 	rec := ipvs.NewReconciler(client, ipvs.Options{
 		Logger: s.log, Flush: cfg.Global.LVSFlush,
