@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -81,11 +82,7 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	k, err := FetchKernel(ctx, cache)
-	if err != nil {
-		return Result{}, err
-	}
-	initrd, err := BuildInitramfs(k, cache)
+	k, initrd, err := prepare(ctx, cache)
 	if err != nil {
 		return Result{}, err
 	}
@@ -142,6 +139,26 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 		return res, fmt.Errorf("%w (qemu: %v, %s)", ErrNoExitMarker, waitErr, bytes.TrimSpace(stderr.Bytes()))
 	}
 	return res, nil
+}
+
+// prepare fetches the kernel and builds the initramfs under an exclusive
+// lock on the cache, so test binaries of several packages started at once
+// (go test without -p 1) do not unpack into the same folder together.
+func prepare(ctx context.Context, cache string) (Kernel, string, error) {
+	lock, err := os.OpenFile(filepath.Join(cache, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return Kernel{}, "", fmt.Errorf("vmtest: %w", err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return Kernel{}, "", fmt.Errorf("vmtest: locking cache: %w", err)
+	}
+	k, err := FetchKernel(ctx, cache)
+	if err != nil {
+		return Kernel{}, "", err
+	}
+	initrd, err := BuildInitramfs(k, cache)
+	return k, initrd, err
 }
 
 // scanConsole copies the console to w and the result, recording when the
