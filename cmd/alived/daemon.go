@@ -45,16 +45,16 @@ func runDaemon(o *options, stderr io.Writer) int {
 		}
 	}()
 
+	noVRRP, noLVS := sides(o)
 	d, err := daemon.New(daemon.Options{
 		ConfigFile: o.configFile,
 		ConfigID:   o.configID,
 		Hostname:   shortHostname(),
 		KeepVIPs:   o.dontRelVRRP,
-		// -P and -C each select a side; given both, keepalived runs both.
-		NoVRRP:   o.checkOnly && !o.vrrpOnly,
-		NoLVS:    o.vrrpOnly && !o.checkOnly,
-		KeepIPVS: o.dontRelIPVS,
-		Logger:   log,
+		NoVRRP:     noVRRP,
+		NoLVS:      noLVS,
+		KeepIPVS:   o.dontRelIPVS,
+		Logger:     log,
 	})
 	if err != nil {
 		log.Error("cannot start", "err", err)
@@ -125,4 +125,10 @@ func newLogger(o *options, stderr io.Writer) (*slog.Logger, func(), error) {
 		h = slog.NewJSONHandler(w, hopts)
 	}
 	return slog.New(h), closeFn, nil
+}
+
+// sides maps -P (--vrrp) and -C (--check) onto the sides left out: each
+// flag selects its side alone; given both, keepalived runs both.
+func sides(o *options) (noVRRP, noLVS bool) {
+	return o.checkOnly && !o.vrrpOnly, o.vrrpOnly && !o.checkOnly
 }
