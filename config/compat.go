@@ -21,7 +21,7 @@ func CompatTable() string {
 	}
 	var b strings.Builder
 	b.WriteString("<!-- generated from the keyword registry in package config by `go run ./config/internal/compatgen`; do not edit -->\n")
-	fmt.Fprintf(&b, "%d keywords: %d supported (the runtime acts on them), %d parsed (accepted, validated and kept in the model), %d not yet (accepted with a warning, ignored).\n",
+	fmt.Fprintf(&b, "%d keywords: %d supported (the runtime acts on them), %d parsed (accepted, validated and kept in the model, but nothing at run time changes because of it), %d not yet (accepted, then ignored with a warning or refused by the daemon, as the notes say).\n",
 		len(kws), counts[StatusSupported], counts[StatusParsed], counts[StatusNotYet])
 	b.WriteString("\"not in 2.2.7\" marks keywords that keepalived 2.2.7 (Debian 12) rejects; alived accepts them as newer keepalived does.\n\n")
 	b.WriteString("| block | keyword | status | notes |\n|---|---|---|---|\n")
@@ -37,7 +37,10 @@ func CompatTable() string {
 		if k.NotIn227 {
 			notes = append(notes, "not in 2.2.7")
 		}
-		if k.Owner != "" && k.Status != StatusSupported {
+		if k.Note != "" {
+			notes = append(notes, k.Note)
+		}
+		if k.Owner != "" && k.Status == StatusParsed {
 			notes = append(notes, "for "+k.Owner)
 		}
 		fmt.Fprintf(&b, "| %s | `%s` | %s | %s |\n", block, k.Name, k.Status, strings.Join(notes, "; "))

@@ -53,6 +53,9 @@ type KeywordInfo struct {
 	// Owner is the runtime package expected to act on the keyword; later
 	// work sets Status to StatusSupported when it does.
 	Owner string
+	// Note qualifies Status for operators: how support is partial, or
+	// what the runtime does instead (warns, refuses the configuration).
+	Note string
 }
 
 // handler decodes one keyword line into target (a pointer to the model
@@ -130,6 +133,7 @@ func Keywords() []KeywordInfo {
 		for _, k := range b.order {
 			info := k.info
 			info.Block = path
+			applyRuntimeStatus(&info)
 			out = append(out, info)
 			if k.sub != nil {
 				sub := k.info.Name
@@ -190,4 +194,175 @@ var notIn227 = map[string]bool{
 	"vrrp_instance owner_ignore_adverts":                    true,
 	"vrrp_instance auth_hmac":                               true,
 	"bfd_instance multihop":                                 true,
+}
+
+// runtimeEntry is the audited runtime status of one keyword.
+type runtimeEntry struct {
+	status Status
+	note   string
+}
+
+// runtimeOnce holds the audit table; like the registry it is built once
+// and never modified.
+var runtimeOnce = sync.OnceValue(buildRuntimeStatus)
+
+// applyRuntimeStatus sets info's Status and Note from the runtime audit.
+// A keyword the decoder itself drops (registered StatusNotYet) keeps that
+// status; an alias without an entry of its own shares its target's.
+//
+// The audit is kept here rather than in the decoder registrations because
+// it describes the runtime packages (internal/daemon, internal/lvs, ipvs,
+// healthcheck, notify, cmd/alived), not the parser: "not yet" in it means
+// the runtime warns and ignores, or refuses, while the decoder still
+// accepts and keeps the value.
+func applyRuntimeStatus(info *KeywordInfo) {
+	if info.Status == StatusNotYet {
+		return
+	}
+	rt := runtimeOnce()
+	e, ok := rt[info.Block+" "+info.Name]
+	if !ok && info.AliasOf != "" {
+		e, ok = rt[info.Block+" "+info.AliasOf]
+	}
+	if ok {
+		info.Status, info.Note = e.status, e.note
+	}
+}
+
+// checkerCommon are the connection and timing keywords every network
+// checker shares (healthcheck.Conn and healthcheck.Timing).
+var checkerCommon = []string{"alpha", "bind_if", "bind_port", "bindto", "connect_ip", "connect_port",
+	"connect_timeout", "delay_before_retry", "delay_loop", "fwmark", "retry", "warmup"}
+
+// buildRuntimeStatus is the result of auditing, keyword by keyword, which
+// model fields the runtime reads and acts on. Keys are "block keyword" as
+// in KeywordInfo. A keyword that is absent stays "parsed": accepted,
+// validated and kept, but nothing at run time changes because of it (a
+// field that is only copied into dumps or snapshots does not count).
+// Whoever makes the runtime act on a keyword adds it here and runs
+// `go run ./config/internal/compatgen`.
+func buildRuntimeStatus() map[string]runtimeEntry {
+	m := map[string]runtimeEntry{}
+	sup := func(block string, names ...string) {
+		for _, n := range names {
+			m[block+" "+n] = runtimeEntry{status: StatusSupported}
+		}
+	}
+	set := func(block, name string, s Status, note string) {
+		m[block+" "+name] = runtimeEntry{status: s, note: note}
+	}
+	const (
+		top = ""
+		gd  = "global_defs"
+		vi  = "vrrp_instance"
+		sg  = "vrrp_sync_group"
+		vs  = "virtual_server"
+		rs  = "virtual_server/real_server"
+	)
+
+	// Top-level blocks whose contents the runtime uses.
+	sup(top, "vrrp_instance", "vrrp_sync_group", "vrrp_script", "track_file", "virtual_server",
+		"virtual_server_group", "SSL")
+
+	// global_defs: notify (scripts, FIFOs, SMTP), VRRP defaults that the
+	// decoder copies into every instance, IPVS options, dump paths.
+	sup(gd, "router_id", "notification_email", "notification_email_from", "smtp_server",
+		"smtp_connect_timeout", "smtp_helo_name", "smtp_alert", "smtp_alert_vrrp", "smtp_alert_checker",
+		"no_email_faults", "notify_fifo", "notify_fifo_script", "vrrp_notify_fifo",
+		"vrrp_notify_fifo_script", "lvs_notify_fifo", "lvs_notify_fifo_script", "script_user",
+		"enable_script_security", "default_interface", "vrrp_mcast_group4", "vrrp_mcast_group6",
+		"vrrp_version", "vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh",
+		"vrrp_garp_master_refresh_repeat", "vrrp_garp_lower_prio_delay", "vrrp_garp_lower_prio_repeat",
+		"vrrp_down_timer_adverts", "vrrp_lower_prio_no_advert", "vrrp_higher_prio_send_advert",
+		"vrrp_check_unicast_src", "vrrp_skip_check_adv_addr", "vrrp_owner_ignore_adverts",
+		"vrrp_notify_priority_changes", "v3_checksum_as_v2", "lvs_flush", "lvs_timeouts",
+		"rs_init_notifies", "json_version")
+	set(gd, "lvs_flush_on_stop", StatusSupported, "`VS` removes alived's own services, `ALL` every service")
+	for _, k := range []string{"state_dump_file", "stats_dump_file", "json_dump_file"} {
+		set(gd, k, StatusSupported, "read when the dump signal arrives")
+	}
+	set(gd, "lvs_sync_daemon", StatusNotYet, "warned about and ignored: IPVS connections are not synchronised")
+	set(gd, "vrrp_strict", StatusParsed, "only the parse-time checks (authentication dropped); no firewall rules")
+
+	// vrrp_instance (internal/daemon/vrrpconfig.go, routes.go, trackers.go).
+	sup(vi, "state", "interface", "virtual_router_id", "priority", "advert_int", "version",
+		"authentication", "virtual_ipaddress_excluded", "track_interface", "track_script", "track_file",
+		"dont_track_primary", "mcast_src_ip", "unicast_src_ip", "mcast_dst_ip", "unicast_peer",
+		"unicast_ttl", "check_unicast_src", "nopreempt", "preempt", "preempt_delay",
+		"garp_master_delay", "garp_master_repeat", "garp_master_refresh", "garp_master_refresh_repeat",
+		"garp_lower_prio_delay", "garp_lower_prio_repeat", "down_timer_adverts", "lower_prio_no_advert",
+		"higher_prio_send_advert", "owner_ignore_adverts", "skip_check_adv_addr", "v3_checksum_as_v2",
+		"notify", "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify_deleted",
+		"notify_master_rx_lower_pri", "notify_priority_changes", "smtp_alert")
+	set(vi, "virtual_ipaddress", StatusSupported, "address options `mngtmpaddr`, `use_vmac` and `track_group` are not applied")
+	set(vi, "virtual_routes", StatusSupported, "`track_group` is not applied")
+	set(vi, "virtual_rules", StatusSupported, "table lookups only: a rule with an action (blackhole, goto, …) makes the daemon refuse the configuration")
+	set(vi, "use_vmac", StatusNotYet, "the daemon refuses a configuration that uses it")
+	set(vi, "accept", StatusParsed, "alived installs no firewall rules, so VIPs always accept traffic")
+	set(vi, "no_accept", StatusParsed, "alived installs no firewall rules, so VIPs always accept traffic")
+	set(vi, "strict_mode", StatusParsed, "only the parse-time checks (authentication dropped); no firewall rules")
+	set(vi, "lvs_sync_daemon_interface", StatusParsed, "see global_defs `lvs_sync_daemon`")
+	sup(vi+"/authentication", "auth_pass")
+	set(vi+"/authentication", "auth_type", StatusSupported, "PASS; AH makes the daemon refuse the configuration")
+
+	// vrrp_sync_group: members, notify scripts and mail; the decoder
+	// applies the tracking-weight rule to the members' trackers.
+	sup(sg, "group", "notify", "notify_master", "notify_backup", "notify_fault", "notify_stop",
+		"smtp_alert", "sync_group_tracking_weight")
+
+	// vrrp_script and track_file objects (internal/daemon/trackers.go).
+	sup("vrrp_script", "script", "interval", "timeout", "weight", "rise", "fall", "init_fail", "user")
+	for _, b := range []string{"track_file", "vrrp_track_file"} {
+		sup(b, "file", "weight")
+		set(b, "init_file", StatusParsed, "the file is not created; a missing file reads as 0")
+	}
+
+	// virtual_server (internal/lvs/plan.go, ipvs reconciler).
+	sup(vs, "lvs_sched", "lvs_method", "protocol", "ip_family", "ops", "flag-1", "flag-2", "flag-3",
+		"sh-fallback", "sh-port", "mh-fallback", "mh-port", "persistence_timeout",
+		"persistence_granularity", "quorum", "hysteresis", "quorum_up", "quorum_down", "alpha", "omega",
+		"inhibit_on_failure", "smtp_alert", "virtualhost", "delay_loop", "connect_timeout", "retry",
+		"delay_before_retry", "warmup", "real_server", "sorry_server", "sorry_server_inhibit",
+		"sorry_server_lvs_method")
+	set(vs, "hashed", StatusParsed, "no effect on the kernel's service")
+	set(vs, "ha_suspend", StatusNotYet, "warned about and ignored: checks run whatever the VRRP state")
+	set(vs, "persistence_engine", StatusNotYet, "warned about and ignored")
+	set("virtual_server_group", "fwmark", StatusSupported, "")
+
+	// real_server and its checkers (internal/lvs/checks.go, healthcheck).
+	sup(rs, "weight", "lvs_method", "uthreshold", "lthreshold", "inhibit_on_failure", "alpha", "retry",
+		"delay_before_retry", "warmup", "connect_timeout", "delay_loop", "smtp_alert", "virtualhost",
+		"notify_up", "notify_down", "HTTP_GET", "SSL_GET", "TCP_CHECK", "SMTP_CHECK", "DNS_CHECK",
+		"MISC_CHECK", "UDP_CHECK", "PING_CHECK", "FILE_CHECK")
+	set(rs, "BFD_CHECK", StatusNotYet, "the checker is dropped with a warning")
+	for _, k := range []string{"alpha", "name"} {
+		set(rs+"/BFD_CHECK", k, StatusNotYet, "BFD_CHECK is dropped with a warning")
+	}
+	for _, c := range []string{"HTTP_GET", "SSL_GET", "TCP_CHECK", "SMTP_CHECK", "SMTP_CHECK/host",
+		"DNS_CHECK", "UDP_CHECK"} {
+		sup(rs+"/"+c, checkerCommon...)
+	}
+	ping := rs + "/PING_CHECK"
+	sup(ping, "alpha", "bindto", "connect_ip", "connect_timeout", "delay_before_retry", "delay_loop", "retry", "warmup")
+	set(ping, "bind_if", StatusNotYet, "a PING_CHECK using it is dropped with a warning")
+	set(ping, "fwmark", StatusNotYet, "a PING_CHECK using it is dropped with a warning")
+	for _, c := range []string{"HTTP_GET", "SSL_GET"} {
+		b := rs + "/" + c
+		sup(b, "http_protocol", "virtualhost", "enable_sni", "sni_name", "url")
+		u := b + "/url"
+		sup(u, "path", "digest", "status_code", "virtualhost", "regex_no_match", "regex_min_offset", "regex_max_offset")
+		set(u, "regex", StatusSupported, "RE2 syntax, not PCRE")
+		set(u, "regex_options", StatusSupported, "caseless, multiline, dotall, ungreedy; options RE2 cannot honour drop the checker with a warning")
+		set(u, "regex_stack", StatusParsed, "no effect: RE2 needs no match stack")
+	}
+	sup(rs+"/SMTP_CHECK", "helo_name", "host")
+	sup(rs+"/DNS_CHECK", "type", "name")
+	sup(rs+"/UDP_CHECK", "payload", "require_reply", "min_reply_length", "max_reply_length")
+	sup(rs+"/MISC_CHECK", "alpha", "delay_before_retry", "delay_loop", "retry", "warmup", "misc_path",
+		"misc_timeout", "misc_dynamic", "user")
+	sup(rs+"/FILE_CHECK", "track_file", "weight")
+
+	sup("SSL", "ca", "certificate", "key")
+	set("SSL", "password", StatusNotYet, "encrypted keys are not supported: with a password every SSL_GET checker is dropped with a warning")
+	return m
 }
