@@ -45,6 +45,7 @@ func TestVM(t *testing.T) {
 	t.Run("Restart", guestRestart)
 	t.Run("Differential", guestDifferential)
 	t.Run("SyncDaemon", guestSyncDaemon)
+	t.Run("Timeouts", guestTimeouts)
 }
 
 func dial(t testing.TB) *Netlink {
@@ -461,5 +462,17 @@ func guestSyncDaemon(t *testing.T) {
 		if strings.Contains(got, "\n") || !strings.HasPrefix(got, step.want) {
 			t.Fatalf("master=%v: ipvsadm --daemon says %q, want one line starting %q", step.master, got, step.want)
 		}
+	}
+}
+
+func guestTimeouts(t *testing.T) {
+	flushKernel(t)
+	r := NewReconciler(dial(t), Options{Timeouts: Timeouts{TCP: 901, TCPFin: 121, UDP: 301}})
+	if _, err := r.Start(Table{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { exec.Command("ipvsadm", "--set", "900", "120", "300").Run() })
+	if got, want := strings.TrimSpace(run(t, "ipvsadm", "-L", "--timeout")), "Timeout (tcp tcpfin udp): 901 121 301"; got != want {
+		t.Fatalf("ipvsadm --timeout says %q, want %q", got, want)
 	}
 }
