@@ -284,6 +284,27 @@ func buildRuntimeStatus() map[string]runtimeEntry {
 	set(gd, "lvs_sync_daemon", StatusNotYet, "warned about and ignored: IPVS connections are not synchronised")
 	set(gd, "vrrp_strict", StatusParsed, "only the parse-time checks (authentication dropped); no firewall rules")
 
+	// Parsed keywords an operator is most likely to rely on: say plainly
+	// that nothing happens, since the runtime does not warn about them.
+	gap := func(block, name, note string) { set(block, name, StatusParsed, note) }
+	gap(top, "net_namespace", "not applied: alived runs in the namespace it was started in")
+	gap(top, "net_namespace_ipvs", "not applied: alived runs in the namespace it was started in")
+	for _, k := range []string{"static_ipaddress", "static_routes", "static_rules"} {
+		gap(top, k, "not installed")
+	}
+	gap(top, "vrrp_track_process", "processes are not tracked")
+	gap(top, "bfd_instance", "no BFD sessions are run")
+	gap(gd, "startup_script", "not run")
+	gap(gd, "shutdown_script", "not run")
+	gap(gd, "vrrp_startup_delay", "instances start at once")
+	gap(gd, "no_checker_emails", "a mail is still sent for every checker state change")
+	gap(vi, "track_process", "not tracked")
+	gap(vi, "track_bfd", "not tracked")
+	gap(vi, "unicast_fault_no_peer", "without peers the instance uses multicast instead of going to FAULT")
+	for _, k := range []string{"track_interface", "track_script", "track_file", "track_process", "track_bfd"} {
+		gap(sg, k, "group-level tracking is not applied; track in the member instances")
+	}
+
 	// vrrp_instance (internal/daemon/vrrpconfig.go, routes.go, trackers.go).
 	sup(vi, "state", "interface", "virtual_router_id", "priority", "advert_int", "version",
 		"authentication", "virtual_ipaddress_excluded", "track_interface", "track_script", "track_file",
