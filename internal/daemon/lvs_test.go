@@ -1,13 +1,16 @@
 package daemon
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -210,5 +213,100 @@ func TestDaemonNoLVS(t *testing.T) {
 	}
 	if len(d.comps) != 0 {
 		t.Errorf("components = %d, want none", len(d.comps))
+	}
+}
+
+// fifoLines makes a FIFO at path, holds it open for reading and returns
+// its lines; the reader ends with the test.
+func fifoLines(t *testing.T, path string) <-chan string {
+	t.Helper()
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// O_RDWR: opening does not wait for a writer.
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 16)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = f.Close()
+		<-done
+	})
+	return lines
+}
+
+// TestReloadSwapsLVSNotifier: a reload that moves lvs_notify_fifo makes
+// the LVS side write its next real-server event to the new FIFO, not the
+// old one: the daemon's one Notifier is replaced for every component.
+func TestReloadSwapsLVSNotifier(t *testing.T) {
+	_, p1 := listen(t)
+	ln2, p2 := listen(t)
+	dir := t.TempDir()
+	oldFIFO, newFIFO := filepath.Join(dir, "old.fifo"), filepath.Join(dir, "new.fifo")
+	oldLines, newLines := fifoLines(t, oldFIFO), fifoLines(t, newFIFO)
+	conf := func(fifo string) string {
+		return fmt.Sprintf(`global_defs {
+    lvs_notify_fifo %s
+}
+virtual_server 192.0.2.10 80 {
+    delay_loop 1
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server 127.0.0.1 %d {
+        TCP_CHECK {
+            connect_timeout 1
+            retry 0
+        }
+    }
+    real_server 127.0.0.1 %d {
+        TCP_CHECK {
+            connect_timeout 1
+            retry 0
+        }
+    }
+}
+`, fifo, p1, p2)
+	}
+	d, _ := runLVSDaemon(t, conf(oldFIFO), ipvs.NewFake())
+	waitFor(t, "both real servers up", func() bool {
+		st := statusOf(d)
+		r1, ok1 := realServer(st, p1)
+		r2, ok2 := realServer(st, p2)
+		return ok1 && ok2 && r1.Up && r2.Up
+	})
+	if err := os.WriteFile(d.opts.ConfigFile, []byte(conf(newFIFO)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.Reload(ctx); err != nil {
+		t.Fatalf("reload: %v", err)
+	}
+	if err := ln2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("127.0.0.1:%d", p2)
+	select {
+	case l := <-newLines:
+		if !strings.Contains(l, fmt.Sprint(p2)) || !strings.Contains(l, "DOWN") {
+			t.Errorf("new FIFO got %q, want the DOWN of %s", l, want)
+		}
+	case <-ctx.Done():
+		t.Fatal("no line on the new lvs_notify_fifo")
+	}
+	select {
+	case l := <-oldLines:
+		t.Errorf("old FIFO still written after reload: %q", l)
+	default:
 	}
 }
