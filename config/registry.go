@@ -261,7 +261,7 @@ func buildRuntimeStatus() map[string]runtimeEntry {
 	)
 
 	// Top-level blocks whose contents the runtime uses.
-	sup(top, "vrrp_instance", "vrrp_sync_group", "vrrp_script", "track_file", "virtual_server",
+	sup(top, "global_defs", "vrrp_instance", "vrrp_sync_group", "vrrp_script", "track_file", "virtual_server",
 		"virtual_server_group", "SSL")
 
 	// global_defs: notify (scripts, FIFOs, SMTP), VRRP defaults that the
