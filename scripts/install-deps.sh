@@ -3,11 +3,12 @@
 # keepalived 2.2.7 (the VRRP peer and config oracle), iproute2 (namespaces),
 # ipvsadm, QEMU and the initramfs tools for the IPVS VM, OpenSMTPD (a real
 # MTA for the SMTP alert and SMTP_CHECK tests), Prometheus (promtool lint and a
-# real server scraping a lab), and staticcheck.
+# real server scraping a lab), strace (counts keepalived's and ipvsadm's netlink
+# calls in bench/ipvs), and staticcheck.
 # Safe to run again: it only installs what is missing.
 set -eu
 
-PKGS="keepalived iproute2 ipvsadm qemu-system-x86 busybox-static cpio kmod tcpdump iputils-ping curl nftables opensmtpd prometheus"
+PKGS="keepalived iproute2 ipvsadm qemu-system-x86 busybox-static cpio kmod tcpdump iputils-ping curl nftables opensmtpd prometheus strace"
 
 missing=""
 for p in $PKGS; do
