@@ -105,33 +105,8 @@ func guestDaemonLVS(t *testing.T) {
 		t.Fatal(err)
 	}
 	sock := filepath.Join(dir, "alived.sock")
-	d := exec.Command(filepath.Join(bin, "alived"), "-n", "-l", "-D", "-f", conf,
+	stop := startAlived(t, filepath.Join(bin, "alived"), "-n", "-l", "-D", "-f", conf,
 		"-p", filepath.Join(dir, "alived.pid"), "--control-socket="+sock)
-	d.Stdout, d.Stderr = os.Stdout, os.Stderr
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- d.Wait() }()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		_ = d.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("alived exited: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			_ = d.Process.Kill()
-			<-exited
-			t.Error("alived did not stop on SIGTERM")
-		}
-	}
-	t.Cleanup(stop)
 
 	both := "-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 10.1.0.1:8080 -m -w 1\n-a -t 10.0.0.1:80 -r 10.1.0.2:8080 -m -w 2"
 	waitIPVS(t, both, 20*time.Second)
@@ -174,6 +149,51 @@ func guestDaemonLVS(t *testing.T) {
 	if got := ipvsSave(t); got != "" {
 		t.Errorf("alived left the table:\n%s", got)
 	}
+
+	// With -I (--dont-release-ipvs) the table outlives the daemon.
+	stop = startAlived(t, filepath.Join(bin, "alived"), "-n", "-l", "-I", "-f", conf,
+		"-p", filepath.Join(dir, "alived.pid"), "--control-socket="+sock)
+	one := "-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 10.1.0.1:8080 -m -w 1"
+	waitIPVS(t, one, 20*time.Second)
+	stop()
+	if got := ipvsSave(t); got != one {
+		t.Errorf("alived -I did not keep the table; have:\n%s", got)
+	}
+	guestRun(t, "ipvsadm", "-C")
+}
+
+// startAlived starts the daemon with args and returns a function that
+// stops it with SIGTERM (also run at cleanup) and checks it exited
+// cleanly.
+func startAlived(t *testing.T, path string, args ...string) (stop func()) {
+	t.Helper()
+	d := exec.Command(path, args...)
+	d.Stdout, d.Stderr = os.Stdout, os.Stderr
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- d.Wait() }()
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		_ = d.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Errorf("alived exited: %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			_ = d.Process.Kill()
+			<-exited
+			t.Error("alived did not stop on SIGTERM")
+		}
+	}
+	t.Cleanup(stop)
+	return stop
 }
 
 // waitIPVS polls the kernel until `ipvsadm -Sn` (lines sorted) is want.
