@@ -267,7 +267,7 @@ func (s *Subsystem) openKernel(cfg *config.Config) error {
 		}
 		n, err := dial()
 		if err != nil {
-			return fmt.Errorf("lvs: opening IPVS: %w", err)
+			return fmt.Errorf("lvs: opening IPVS (is the ip_vs module loaded?): %w", err)
 		}
 		client = n
 		if c, ok := n.(io.Closer); ok {
