@@ -96,10 +96,14 @@ func runDaemon(o *options, stderr io.Writer) int {
 	return 0
 }
 
-// newLogger builds the slog logger: text on stderr (JSON when
-// ALIVED_LOG_FORMAT=json), debug with -D, and also syslog with -S N
-// (LOG_LOCALN) since keepalived logs there.
+// newLogger builds the slog logger: text or JSON on stderr (see
+// logFormat), debug with -D, and also syslog with -S N (LOG_LOCALN) since
+// keepalived logs there.
 func newLogger(o *options, stderr io.Writer) (*slog.Logger, func(), error) {
+	format, err := logFormat(o.logFormat, os.Getenv("ALIVED_LOG_FORMAT"))
+	if err != nil {
+		return nil, nil, err
+	}
 	level := slog.LevelInfo
 	if o.logDetail {
 		level = slog.LevelDebug
@@ -121,10 +125,28 @@ func newLogger(o *options, stderr io.Writer) (*slog.Logger, func(), error) {
 		}
 	}
 	var h slog.Handler = slog.NewTextHandler(w, hopts)
-	if os.Getenv("ALIVED_LOG_FORMAT") == "json" {
+	if format == "json" {
 		h = slog.NewJSONHandler(w, hopts)
 	}
 	return slog.New(h), closeFn, nil
+}
+
+// logFormat picks the log format: the --log-format flag wins, then the
+// ALIVED_LOG_FORMAT environment variable (the older way, kept so existing
+// unit files keep working), then text. A bad flag value is an error, since
+// the operator asked for it explicitly; the environment variable keeps its
+// old lenient meaning (only "json" switches).
+func logFormat(flag, env string) (string, error) {
+	switch flag {
+	case "text", "json":
+		return flag, nil
+	case "":
+		if env == "json" {
+			return "json", nil
+		}
+		return "text", nil
+	}
+	return "", fmt.Errorf("--log-format %q: must be text or json", flag)
 }
 
 // sides maps -P (--vrrp) and -C (--check) onto the sides left out: each

@@ -30,6 +30,7 @@ type options struct {
 	controlSocket string
 	webListen     string
 	webListenSet  bool
+	logFormat     string // --log-format; "" means ALIVED_LOG_FORMAT or text
 }
 
 // optSpec describes one option: its short letter, long name, and whether
@@ -59,6 +60,7 @@ var optSpecs = []optSpec{
 	{"v", "version", 0, func(o *options, _ string) { o.version = true }},
 	{"h", "help", 0, func(o *options, _ string) { o.help = true }},
 	{"", "control-socket", 1, func(o *options, v string) { o.controlSocket = v }},
+	{"", "log-format", 1, func(o *options, v string) { o.logFormat = v }},
 	{"", "web.listen-address", 1, func(o *options, v string) { o.webListen, o.webListenSet = v, true }},
 }
 
@@ -150,6 +152,8 @@ const usage = `Usage: alived [OPTION...]
       --control-socket=PATH    status/control API socket, mode 0600
                                  (default: the -p file with .sock for .pid,
                                  else /run/alived/alived.sock)
+      --log-format=FORMAT      log as text or json (default text, or
+                                 $ALIVED_LOG_FORMAT when set)
       --web.listen-address=ADDR  Prometheus /metrics address
                                  (default 127.0.0.1:9165; "" disables)
 `
