@@ -330,8 +330,47 @@ func (c *vrrpComponent) onLink(now time.Time, ev netio.Event) {
 			}
 		}
 		c.flush(now)
+	case netio.EventAddrRemoved:
+		c.restoreVIP(ev)
 	case netio.EventError:
 		c.log.Warn("link monitor", "err", ev.Err)
+	}
+}
+
+// restoreVIP puts back a VIP that disappeared from a MASTER instance: a
+// master without its address black-holes the service while still winning
+// elections, so the address is re-added at once and announced again
+// (GARP/NA) so that neighbours relearn it.
+//
+// alived's own removals never reach here as a restore: the loop removes
+// VIPs only when an instance leaves MASTER (or on reload, when the VIP
+// left the configuration, or at stop), and the event is handled after that
+// on the same goroutine, so the instance is no longer master or no longer
+// lists the address. The HasVIP check covers a stale event that arrives
+// after a quick BACKUP → MASTER round trip has already re-added it.
+func (c *vrrpComponent) restoreVIP(ev netio.Event) {
+	addr := ev.Addr.Addr()
+	for _, x := range c.insts {
+		if x.in.State() != vrrp.StateMaster {
+			continue
+		}
+		for _, v := range x.spec.VIPs {
+			if v.Ifindex != ev.Ifindex || v.Prefix.Addr() != addr {
+				continue
+			}
+			if has, err := c.addrs.HasVIP(v); err == nil && has {
+				return
+			}
+			if err := c.addrs.AddVIP(v); err != nil {
+				c.log.Error("VIP removed by someone else while master; re-adding failed",
+					"instance", x.spec.Name, "vip", v.Prefix, "err", err)
+				return
+			}
+			c.log.Warn("VIP removed by someone else while master; re-added",
+				"instance", x.spec.Name, "vip", v.Prefix)
+			c.announce(x.spec, v, max(x.spec.Core.GARPMasterRepeat, 1))
+			return
+		}
 	}
 }
 
@@ -477,22 +516,28 @@ func (c *vrrpComponent) removeVIPs(sp *instanceSpec, vips []netio.VIP) {
 // garp sends repeat gratuitous ARPs / unsolicited NAs for each VIP.
 func (c *vrrpComponent) garp(sp *instanceSpec, repeat int) {
 	for _, v := range sp.VIPs {
-		a := c.announc[v.Ifindex]
-		if a == nil {
-			continue
+		c.announce(sp, v, repeat)
+	}
+}
+
+// announce sends repeat gratuitous ARPs (IPv4) or unsolicited NAs (IPv6)
+// for one VIP of instance sp.
+func (c *vrrpComponent) announce(sp *instanceSpec, v netio.VIP, repeat int) {
+	a := c.announc[v.Ifindex]
+	if a == nil {
+		return
+	}
+	addr := v.Prefix.Addr()
+	for range repeat {
+		var err error
+		if addr.Is4() {
+			err = a.GratuitousARP(addr)
+		} else {
+			err = a.UnsolicitedNA(addr, false)
 		}
-		addr := v.Prefix.Addr()
-		for range repeat {
-			var err error
-			if addr.Is4() {
-				err = a.GratuitousARP(addr)
-			} else {
-				err = a.UnsolicitedNA(addr, false)
-			}
-			if err != nil {
-				c.log.Warn("announce", "instance", sp.Name, "vip", addr, "err", err)
-				break
-			}
+		if err != nil {
+			c.log.Warn("announce", "instance", sp.Name, "vip", addr, "err", err)
+			return
 		}
 	}
 }
