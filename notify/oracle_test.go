@@ -8,16 +8,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
+	"github.com/alived/alived/internal/netlab"
 	"github.com/alived/alived/internal/testenv"
 )
 
@@ -352,32 +351,15 @@ func waitMails(t *testing.T, s *fakeSMTP, n int, sub string) {
 }
 
 // listenInNetns opens a TCP listener on 127.0.0.1 inside namespace name.
-// The socket keeps belonging to that namespace after the thread returns.
+// The socket keeps belonging to that namespace after netlab.Do returns.
 func listenInNetns(t *testing.T, name string) net.Listener {
 	t.Helper()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
+	var ln net.Listener
+	if err := netlab.Do(name, func() (err error) {
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+		return err
+	}); err != nil {
 		t.Fatal(err)
-	}
-	defer orig.Close()
-	target, err := netns.GetFromName(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer target.Close()
-	if err := netns.Set(target); err != nil {
-		t.Fatal(err)
-	}
-	ln, lerr := net.Listen("tcp", "127.0.0.1:0")
-	if err := netns.Set(orig); err != nil {
-		// This thread is stuck in the wrong namespace: let it die with the
-		// locked goroutine rather than run other goroutines there.
-		t.Fatalf("restore namespace: %v", err)
-	}
-	if lerr != nil {
-		t.Fatal(lerr)
 	}
 	return ln
 }
