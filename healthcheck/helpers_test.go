@@ -41,13 +41,15 @@ func listen(t *testing.T) net.Listener {
 	return l
 }
 
-// silentServer accepts connections and never writes, holding them open
-// until the test ends: the hung server the probes must survive.
-func silentServer(t *testing.T) netip.AddrPort {
+// serveConns accepts connections on a fresh loopback listener until the
+// test ends, runs handle for each in a goroutine of its own and closes the
+// connection when handle returns. stop closes at cleanup, so a handler that
+// would run forever (a hung or slowloris server) waits on it.
+func serveConns(t *testing.T, handle func(c net.Conn, stop <-chan struct{})) netip.AddrPort {
 	t.Helper()
 	l := listen(t)
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done) })
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
 	go func() {
 		for {
 			c, err := l.Accept()
@@ -55,12 +57,19 @@ func silentServer(t *testing.T) netip.AddrPort {
 				return
 			}
 			go func() {
-				<-done
-				c.Close()
+				defer c.Close()
+				handle(c, stop)
 			}()
 		}
 	}()
 	return addrOf(t, l.Addr())
+}
+
+// silentServer accepts connections and never writes, holding them open
+// until the test ends: the hung server the probes must survive.
+func silentServer(t *testing.T) netip.AddrPort {
+	t.Helper()
+	return serveConns(t, func(_ net.Conn, stop <-chan struct{}) { <-stop })
 }
 
 // checkWithin runs c with a deadline d and fails the test if the probe

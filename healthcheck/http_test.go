@@ -212,35 +212,23 @@ func TestHTTPSlowlorisEndsAtDeadline(t *testing.T) {
 		"endless body":   "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			l := listen(t)
-			stop := make(chan struct{})
-			t.Cleanup(func() { close(stop) })
-			go func() {
+			addr := serveConns(t, func(c net.Conn, stop <-chan struct{}) {
+				if _, err := c.Write([]byte(head)); err != nil {
+					return
+				}
 				for {
-					c, err := l.Accept()
-					if err != nil {
+					if _, err := c.Write([]byte{'a'}); err != nil {
 						return
 					}
-					go func() {
-						defer c.Close()
-						if _, err := c.Write([]byte(head)); err != nil {
-							return
-						}
-						for {
-							if _, err := c.Write([]byte{'a'}); err != nil {
-								return
-							}
-							select {
-							case <-stop:
-								return
-							case <-time.After(20 * time.Millisecond):
-							}
-						}
-					}()
+					select {
+					case <-stop:
+						return
+					case <-time.After(20 * time.Millisecond):
+					}
 				}
-			}()
+			})
 			// A digest forces reading the body.
-			c := newHTTP(t, HTTPOptions{Conn: Conn{Addr: addrOf(t, l.Addr())}, URLs: []URL{{Path: "/", Digest: md5hex("x")}}})
+			c := newHTTP(t, HTTPOptions{Conn: Conn{Addr: addr}, URLs: []URL{{Path: "/", Digest: md5hex("x")}}})
 			r, took := checkWithin(t, c, 400*time.Millisecond)
 			mustFail(t, r, "slowloris")
 			if !errors.Is(r.Err, ErrTimeout) || took < 350*time.Millisecond {
