@@ -36,6 +36,8 @@ type Fake struct {
 	// fail, when set, is consulted before every mutation; a non-nil error
 	// is returned instead of performing it.
 	fail func(Op) error
+	// counters are what SetCounters set, reported by ServiceStats.
+	counters map[fakeCounterKey]Counters
 }
 
 // NewFake returns an empty fake kernel offering schedulers (DefaultSchedulers

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/alived/alived/internal/lvs"
+	"github.com/alived/alived/ipvs"
 	"github.com/alived/alived/status"
 	"github.com/alived/alived/vrrp"
 )
@@ -195,6 +196,7 @@ func convertLVS(out *status.Snapshot, l *lvs.Snapshot) {
 			Name: v.Name, QuorumUp: v.QuorumUp, Quorum: v.Quorum, Hysteresis: v.Hysteresis,
 			WeightSum: v.WeightSum, SorryActive: v.SorryActive,
 			Services: make([]status.Service, 0, len(v.Services)), RealServers: make([]status.RealServer, 0, len(v.RealServers)),
+			Counters: convertCounters(v.Counters, v.CountersOK),
 		}
 		for _, s := range v.Services {
 			vs.Services = append(vs.Services, parseService(s))
@@ -203,7 +205,8 @@ func convertLVS(out *status.Snapshot, l *lvs.Snapshot) {
 			rs := status.RealServer{
 				ConfiguredWeight: r.ConfiguredWeight, EffectiveWeight: r.EffectiveWeight, InTable: r.InTable,
 				Up: r.Up, Reason: r.Reason, LastError: r.LastError, CheckDuration: r.CheckDuration,
-				Checks: make([]status.Check, 0, len(r.Checks)),
+				Checks:   make([]status.Check, 0, len(r.Checks)),
+				Counters: convertCounters(r.Counters, r.CountersOK),
 			}
 			rs.Address, rs.Port = splitKey(r.Key)
 			for _, c := range r.Checks {
@@ -215,6 +218,20 @@ func convertLVS(out *status.Snapshot, l *lvs.Snapshot) {
 			vs.RealServers = append(vs.RealServers, rs)
 		}
 		out.VirtualServers = append(out.VirtualServers, vs)
+	}
+}
+
+// convertCounters maps the kernel's counters; unread ones stay zero with
+// CountersAvailable false, which metrics treats as "no data".
+func convertCounters(c ipvs.Counters, ok bool) status.Counters {
+	if !ok {
+		return status.Counters{}
+	}
+	return status.Counters{
+		Connections: c.Connections, ActiveConns: c.ActiveConns, InactiveConns: c.InactiveConns,
+		IncomingPackets: c.InPackets, OutgoingPackets: c.OutPackets,
+		IncomingBytes: c.InBytes, OutgoingBytes: c.OutBytes,
+		CountersAvailable: true,
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alived/alived/config"
@@ -41,6 +42,10 @@ type Options struct {
 	// RepairInterval, if positive, compares the kernel with the desired
 	// table that often and undoes changes made behind alived's back.
 	RepairInterval time.Duration
+	// StatsInterval is how often the kernel's traffic counters are read
+	// for the snapshot when the client can read them (ipvs.StatsReader);
+	// zero means DefaultStatsInterval, negative never.
+	StatsInterval time.Duration
 	// RetryInterval is how long after a failed kernel update the update
 	// is tried again (default 1s).
 	RetryInterval time.Duration
@@ -108,6 +113,10 @@ type Subsystem struct {
 	snapCache Snapshot
 	snapAt    time.Time
 	snapDirty bool
+
+	// counters is the latest traffic-counter read, published by the
+	// stats poller (see stats.go); nil until the first read succeeds.
+	counters atomic.Pointer[ipvs.StatsIndex]
 
 	retryAt    time.Time
 	lastErr    string
@@ -294,6 +303,7 @@ func (s *Subsystem) openKernel(cfg *config.Config) error {
 			_ = rec.Run(s.ctx, s.opt.RepairInterval)
 		}()
 	}
+	s.startStatsPoller(client)
 	return nil
 }
 

@@ -32,6 +32,11 @@ type VirtualServerStatus struct {
 	// SorryActive tells whether the sorry server is taking the traffic.
 	SorryActive bool
 	RealServers []RealServerStatus
+	// Counters are the kernel's traffic counters summed over Services,
+	// as last read off the loop (Options.StatsInterval); CountersOK is
+	// false until a read has found the services in the kernel.
+	Counters   ipvs.Counters
+	CountersOK bool
 }
 
 // RealServerStatus is one real server of a virtual server.
@@ -54,6 +59,10 @@ type RealServerStatus struct {
 	// CheckDuration is how long the most recent probe took.
 	CheckDuration time.Duration
 	Checks        []CheckStatus
+	// Counters are the destination's traffic counters summed over the
+	// virtual server's services; CountersOK as for VirtualServerStatus.
+	Counters   ipvs.Counters
+	CountersOK bool
 }
 
 // CheckStatus is one check of a real server.
@@ -97,18 +106,22 @@ func (s *Subsystem) snapshot() Snapshot {
 		}
 	}
 	desired := s.pool.Desired()
+	counters := s.counters.Load()
 	for _, vp := range s.plan.VirtualServers {
 		vs := VirtualServerStatus{
 			Name: vp.Name, QuorumUp: s.pool.QuorumUp(vp.Name),
 			Quorum: vp.Pool.Quorum, Hysteresis: vp.Pool.Hysteresis, WeightSum: s.weightSum(vp),
 		}
 		var dests map[ipvs.DestKey]ipvs.Destination
+		keys := make([]ipvs.ServiceKey, 0, len(vp.Pool.Services))
 		for i, svc := range vp.Pool.Services {
 			vs.Services = append(vs.Services, svc.ServiceKey.String())
+			keys = append(keys, svc.ServiceKey)
 			if i == 0 {
 				dests = desired[svc.ServiceKey].Dests
 			}
 		}
+		vs.Counters, vs.CountersOK = vsCounters(counters, keys)
 		if sorry := vp.Pool.Sorry; sorry != nil {
 			d, ok := dests[sorry.Dest.DestKey]
 			vs.SorryActive = ok && !vs.QuorumUp && d.Weight > 0
@@ -122,6 +135,7 @@ func (s *Subsystem) snapshot() Snapshot {
 			if d, ok := dests[rp.Dest]; ok {
 				rs.EffectiveWeight, rs.InTable = d.Weight, true
 			}
+			rs.Counters, rs.CountersOK = rsCounters(counters, keys, rp.Dest)
 			var latest time.Time
 			for _, c := range checks[id] {
 				cs := CheckStatus{Name: c.Name, Kind: c.Kind, Up: c.Up, Runs: c.Runs, LastError: c.LastError}

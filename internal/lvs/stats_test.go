@@ -1,0 +1,90 @@
+package lvs
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/alived/alived/ipvs"
+)
+
+// signalFake is a fake kernel that reports each counters read starting,
+// so a test can wait until the poller has published a read: when the
+// second read starts, the first one's result is stored.
+type signalFake struct {
+	*ipvs.Fake
+	reads chan struct{}
+}
+
+func (f *signalFake) ServiceStats(ctx context.Context) ([]ipvs.ServiceStats, error) {
+	select {
+	case f.reads <- struct{}{}:
+	case <-ctx.Done():
+	}
+	return f.Fake.ServiceStats(ctx)
+}
+
+const statsConf = `
+virtual_server 10.0.0.1 80 {
+ lvs_sched rr
+ lvs_method NAT
+ protocol TCP
+ real_server 10.0.1.1 80 {
+  weight 1
+ }
+ real_server 10.0.1.2 80 {
+  weight 1
+ }
+}
+`
+
+func TestSnapshotCarriesKernelCounters(t *testing.T) {
+	f := &signalFake{Fake: ipvs.NewFake(), reads: make(chan struct{})}
+	svc := ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 80}
+	d1 := ipvs.DestKey{Addr: netip.MustParseAddr("10.0.1.1"), Port: 80}
+	f.SetCounters(svc, ipvs.DestKey{}, ipvs.Counters{Connections: 7, InPackets: 70, OutPackets: 60, InBytes: 7000, OutBytes: 6000})
+	f.SetCounters(svc, d1, ipvs.Counters{Connections: 5, ActiveConns: 2, InactiveConns: 1, InPackets: 50, OutPackets: 40, InBytes: 5000, OutBytes: 4000})
+
+	r := startRig(t, statsConf, func(o *Options) { o.Client, o.StatsInterval = f, time.Millisecond })
+	for range 2 {
+		select {
+		case <-f.reads:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the stats poller never read the counters")
+		}
+	}
+	s := r.snapshot()
+	if len(s.VirtualServers) != 1 {
+		t.Fatalf("virtual servers: %+v", s.VirtualServers)
+	}
+	vs := s.VirtualServers[0]
+	want := ipvs.Counters{Connections: 7, ActiveConns: 2, InactiveConns: 1, InPackets: 70, OutPackets: 60, InBytes: 7000, OutBytes: 6000}
+	if !vs.CountersOK || vs.Counters != want {
+		t.Errorf("service counters = %+v (ok %v), want %+v", vs.Counters, vs.CountersOK, want)
+	}
+	got := map[string]ipvs.Counters{}
+	for _, rs := range vs.RealServers {
+		if !rs.CountersOK {
+			t.Errorf("%s: counters not available", rs.Key)
+		}
+		got[rs.Key] = rs.Counters
+	}
+	if c := got["10.0.1.1:80"]; c.Connections != 5 || c.ActiveConns != 2 || c.InBytes != 5000 {
+		t.Errorf("10.0.1.1:80 counters = %+v", c)
+	}
+	if c := got["10.0.1.2:80"]; c != (ipvs.Counters{}) {
+		t.Errorf("10.0.1.2:80 counters = %+v, want zero", c)
+	}
+}
+
+func TestNoCountersWithoutStatsReader(t *testing.T) {
+	// Counting hides the Fake's ServiceStats: a client that cannot read
+	// counters gives a snapshot without them, not zeros.
+	r := startRig(t, statsConf, func(o *Options) { o.Client = ipvs.NewCounting(ipvs.NewFake()) })
+	for _, vs := range r.snapshot().VirtualServers {
+		if vs.CountersOK {
+			t.Errorf("%s: counters available without a StatsReader", vs.Name)
+		}
+	}
+}
