@@ -341,3 +341,6 @@ func (r *fifoReader) wait(t *testing.T, within time.Duration, want ...string) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// at is one expected destination, "ADDR:PORT=WEIGHT", as dests lists it.
+func at(ap netip.AddrPort, weight int) string { return fmt.Sprintf("%s=%d", ap, weight) }

@@ -54,18 +54,18 @@ virtual_server 10.0.0.1 80 {
 }
 `, timing, tcp.addr.Port(), web.addr.Port())
 	r := startRig(t, conf, nil)
-	both := fmt.Sprintf("127.0.0.1:%d=2 127.0.0.1:%d=3", tcp.addr.Port(), web.addr.Port())
+	both := at(tcp.addr, 2) + " " + at(web.addr, 3)
 	r.waitDests("TCP 10.0.0.1:80", both, time.Second)
 
 	tcp.stop()
-	took := r.waitDests("TCP 10.0.0.1:80", fmt.Sprintf("127.0.0.1:%d=3", web.addr.Port()), downBound())
+	took := r.waitDests("TCP 10.0.0.1:80", at(web.addr, 3), downBound())
 	t.Logf("TCP server removed %v after it stopped answering", took)
 
 	tcp.start()
 	r.waitDests("TCP 10.0.0.1:80", both, delayLoop+margin)
 
 	web.status.Store(500)
-	r.waitDests("TCP 10.0.0.1:80", fmt.Sprintf("127.0.0.1:%d=2", tcp.addr.Port()), downBound())
+	r.waitDests("TCP 10.0.0.1:80", at(tcp.addr, 2), downBound())
 	snap := r.snapshot()
 	rs := snap.VirtualServers[0].RealServers[1]
 	if rs.Up || rs.InTable || !strings.Contains(rs.LastError, "500") {
@@ -99,15 +99,15 @@ virtual_server 10.0.0.1 80 {
 `, timing, tcp.addr.Port(), other.addr.Port())
 	r := startRig(t, conf, nil)
 	key := "TCP 10.0.0.1:80"
-	r.waitDests(key, fmt.Sprintf("127.0.0.1:%d=5 127.0.0.1:%d=1", tcp.addr.Port(), other.addr.Port()), time.Second)
+	r.waitDests(key, at(tcp.addr, 5)+" "+at(other.addr, 1), time.Second)
 	tcp.stop()
-	r.waitDests(key, fmt.Sprintf("127.0.0.1:%d=0 127.0.0.1:%d=1", tcp.addr.Port(), other.addr.Port()), downBound())
+	r.waitDests(key, at(tcp.addr, 0)+" "+at(other.addr, 1), downBound())
 	snap := r.snapshot().VirtualServers[0].RealServers[0]
 	if snap.ConfiguredWeight != 5 || snap.EffectiveWeight != 0 || !snap.InTable || snap.Up {
 		t.Errorf("inhibited server snapshot = %+v, want configured 5, effective 0, in table, down", snap)
 	}
 	tcp.start()
-	r.waitDests(key, fmt.Sprintf("127.0.0.1:%d=5 127.0.0.1:%d=1", tcp.addr.Port(), other.addr.Port()), delayLoop+margin)
+	r.waitDests(key, at(tcp.addr, 5)+" "+at(other.addr, 1), delayLoop+margin)
 }
 
 func TestQuorumSorryServerScriptsAndFIFO(t *testing.T) {
@@ -144,7 +144,7 @@ virtual_server 10.0.0.2 80 {
 	r := startRig(t, conf, nil)
 	lines := readFIFO(t, fifo)
 	key := "TCP 10.0.0.2:80"
-	pool := fmt.Sprintf("127.0.0.1:%d=1 127.0.0.1:%d=1", a.addr.Port(), b.addr.Port())
+	pool := at(a.addr, 1) + " " + at(b.addr, 1)
 	r.waitDests(key, pool, time.Second)
 
 	a.stop()
@@ -230,8 +230,8 @@ virtual_server 10.0.0.3 80 {
 `, timing, a.addr.Port(), dead.addr.Port(), c.addr.Port(), extra)
 	}
 	r := startRig(t, vs(""), nil)
-	r.waitDests("TCP 10.0.0.1:80", fmt.Sprintf("127.0.0.1:%d=1", a.addr.Port()), downBound())
-	r.waitDests("TCP 10.0.0.3:80", fmt.Sprintf("127.0.0.1:%d=1", c.addr.Port()), time.Second)
+	r.waitDests("TCP 10.0.0.1:80", at(a.addr, 1), downBound())
+	r.waitDests("TCP 10.0.0.3:80", at(c.addr, 1), time.Second)
 	before := r.snapshot()
 
 	rec := &opRecorder{}
@@ -244,7 +244,7 @@ virtual_server 10.0.0.3 80 {
 	if len(ops) != 1 || !strings.Contains(ops[0], "10.0.0.1:80") || !strings.Contains(ops[0], fmt.Sprint(added.addr.Port())) {
 		t.Fatalf("reload ops = %q, want exactly one destination added to 10.0.0.1:80", ops)
 	}
-	r.waitDests("TCP 10.0.0.1:80", fmt.Sprintf("127.0.0.1:%d=1 127.0.0.1:%d=1", a.addr.Port(), added.addr.Port()), time.Second)
+	r.waitDests("TCP 10.0.0.1:80", at(a.addr, 1)+" "+at(added.addr, 1), time.Second)
 
 	// The failed server stays down (its checker kept its state), and the
 	// untouched service's checker kept counting.
@@ -286,7 +286,7 @@ virtual_server 10.0.0.4 80 {
 }
 `, timing, up.addr.Port(), dead.addr.Port(), script)
 	r := startRig(t, conf, nil)
-	r.waitDests("TCP 10.0.0.4:80", fmt.Sprintf("127.0.0.1:%d=1", up.addr.Port()), time.Second)
+	r.waitDests("TCP 10.0.0.4:80", at(up.addr, 1), time.Second)
 	deadline := time.Now().Add(downBound())
 	for {
 		rs := r.snapshot().VirtualServers[0].RealServers[1]
@@ -358,7 +358,7 @@ virtual_server 10.0.0.5 80 {
 				t.Fatal(err)
 			}
 			r := &rig{t: t, loop: loop, fake: fake, sub: sub}
-			r.waitDests("TCP 10.0.0.5:80", fmt.Sprintf("127.0.0.1:%d=1", a.addr.Port()), time.Second)
+			r.waitDests("TCP 10.0.0.5:80", at(a.addr, 1), time.Second)
 			loop.do(func() { sub.Stop(time.Now()) })
 			// The notifier is closed by Stop after its scripts finished.
 			b, _ := os.ReadFile(out)
@@ -416,7 +416,7 @@ virtual_server 10.0.0.7 80 {
 `, timing, a.addr.Port(), b.addr.Port())
 	r := startRig(t, conf, func(o *Options) { o.RetryInterval = time.Hour })
 	key := "TCP 10.0.0.7:80"
-	r.waitDests(key, fmt.Sprintf("127.0.0.1:%d=1 127.0.0.1:%d=1", a.addr.Port(), b.addr.Port()), time.Second)
+	r.waitDests(key, at(a.addr, 1)+" "+at(b.addr, 1), time.Second)
 	failed := make(chan struct{}, 1)
 	r.fake.FailWith(func(op ipvs.Op) error {
 		select {
@@ -442,7 +442,7 @@ virtual_server 10.0.0.7 80 {
 	r.fake.FailWith(nil)
 	r.loop.do(func() { r.sub.Tick(next) })
 	// Tick applied synchronously on the loop: no waiting needed.
-	if got, want := r.dests(key), normDests(fmt.Sprintf("127.0.0.1:%d=1", b.addr.Port())); got != want {
+	if got, want := r.dests(key), normDests(at(b.addr, 1)); got != want {
 		t.Errorf("after retry: %q, want %q", got, want)
 	}
 	r.loop.do(func() { snap, next = r.sub.Snapshot().(Snapshot), r.sub.NextDeadline() })
@@ -504,11 +504,11 @@ virtual_server 10.0.0.9 80 {
 	}
 	r := startRig(t, conf(true), nil)
 	key := "TCP 10.0.0.9:80"
-	r.waitDests(key, fmt.Sprintf("127.0.0.1:%d=1 127.0.0.1:%d=1", a.addr.Port(), b.addr.Port()), time.Second)
+	r.waitDests(key, at(a.addr, 1)+" "+at(b.addr, 1), time.Second)
 	if err := r.reload(conf(false)); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := r.dests(key), normDests(fmt.Sprintf("127.0.0.1:%d=1", b.addr.Port())); got != want {
+	if got, want := r.dests(key), normDests(at(b.addr, 1)); got != want {
 		t.Errorf("after reload: %q, want %q", got, want)
 	}
 	// omega: a live server removed by a reload gets its notify_down.

@@ -131,7 +131,7 @@ virtual_server 10.0.0.6 80 {
 }
 `, timing, a.addr.Port(), addr.Port)
 	r := startRig(t, conf, nil)
-	r.waitDests("TCP 10.0.0.6:80", fmt.Sprintf("127.0.0.1:%d=1", a.addr.Port()), time.Second)
+	r.waitDests("TCP 10.0.0.6:80", at(a.addr, 1), time.Second)
 	a.stop()
 	sink.wait(t, downBound()+5*time.Second,
 		fmt.Sprintf("Subject: [lb1] Realserver [127.0.0.1]:tcp:%d of virtual server [10.0.0.6]:tcp:80 - DOWN\r\n", a.addr.Port()),
