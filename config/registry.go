@@ -281,7 +281,7 @@ func buildRuntimeStatus() map[string]runtimeEntry {
 	for _, k := range []string{"state_dump_file", "stats_dump_file", "json_dump_file"} {
 		set(gd, k, StatusSupported, "read when the dump signal arrives")
 	}
-	set(gd, "lvs_sync_daemon", StatusNotYet, "warned about and ignored: IPVS connections are not synchronised")
+	set(gd, "lvs_sync_daemon", StatusSupported, "the kernel's sync daemon runs as master while the named VRRP instance is MASTER, as backup otherwise (not with -C: the VRRP side drives it)")
 	set(gd, "vrrp_strict", StatusParsed, "only the parse-time checks (authentication dropped); no firewall rules")
 
 	// Parsed keywords an operator is most likely to rely on: say plainly

@@ -31,3 +31,14 @@ type Component interface {
 	// Snapshot returns an immutable view of the component's state.
 	Snapshot() any
 }
+
+// VRRPStateObserver is implemented by a component that follows VRRP
+// instance states (the LVS side, whose IPVS sync daemon runs as master
+// while the instance lvs_sync_daemon names is MASTER). The loop calls it,
+// on the loop goroutine, for every state change of every instance, so
+// the VRRP side and the observer never import each other.
+type VRRPStateObserver interface {
+	// VRRPStateChanged reports that instance entered a new state; master
+	// tells whether that state is MASTER.
+	VRRPStateChanged(now time.Time, instance string, master bool)
+}

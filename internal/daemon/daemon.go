@@ -162,6 +162,11 @@ func New(opts Options) (*Daemon, error) {
 		d.comps = append(d.comps, c)
 	}
 	for _, c := range d.comps {
+		if vc, ok := c.(*vrrpComponent); ok {
+			vc.observe = d.vrrpStateChanged
+		}
+	}
+	for _, c := range d.comps {
 		if err := c.Check(cfg); err != nil {
 			return nil, fmt.Errorf("%s: %w", c.Name(), err)
 		}
@@ -409,3 +414,14 @@ func (d *Daemon) Reload(ctx context.Context) error { return d.send(ctx, cmdReloa
 
 // Stop asks the loop to shut down gracefully; Run then returns.
 func (d *Daemon) Stop(ctx context.Context) error { return d.send(ctx, cmdStop) }
+
+// vrrpStateChanged passes a VRRP instance's state change to every
+// component that observes them (see VRRPStateObserver). It runs on the
+// loop goroutine, called by the VRRP component.
+func (d *Daemon) vrrpStateChanged(now time.Time, instance string, master bool) {
+	for _, c := range d.comps {
+		if o, ok := c.(VRRPStateObserver); ok {
+			o.VRRPStateChanged(now, instance, master)
+		}
+	}
+}

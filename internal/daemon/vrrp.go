@@ -29,6 +29,9 @@ type vrrpComponent struct {
 	mon      *netio.Monitor
 	notifier *notify.Notifier
 	secure   scriptFilter
+	// observe, if set, is told of every instance state change (the
+	// daemon fans it out to its VRRPStateObservers).
+	observe func(now time.Time, instance string, master bool)
 
 	insts   []*vrrpInst
 	byName  map[string]*vrrpInst
@@ -435,6 +438,11 @@ func (c *vrrpComponent) perform(now time.Time, x *vrrpInst, a vrrp.Action) {
 	case vrrp.ActSendGARP:
 		c.garp(sp, a.Repeat)
 	case vrrp.ActNotify:
+		// Observers hear replayed transitions too (x.quiet): a master
+		// re-created on reload is still master for them.
+		if a.Group == "" && c.observe != nil {
+			c.observe(now, sp.Name, a.To == vrrp.StateMaster)
+		}
 		if x.quiet {
 			return
 		}

@@ -118,6 +118,9 @@ type Subsystem struct {
 	// stats poller (see stats.go); nil until the first read succeeds.
 	counters atomic.Pointer[ipvs.StatsIndex]
 
+	// syncd is the kernel's connection-sync daemon (syncd.go).
+	syncd syncDaemon
+
 	retryAt    time.Time
 	lastErr    string
 	lastErrAt  time.Time
@@ -245,6 +248,7 @@ func (s *Subsystem) Start(now time.Time, cfg *config.Config) error {
 		}
 	}()
 	s.started = true
+	s.syncConfigure(cfg)
 	s.log.Info("lvs: started", "virtual_servers", len(plan.VirtualServers))
 	return nil
 }
@@ -545,6 +549,7 @@ func (s *Subsystem) Reload(now time.Time, cfg *config.Config) error {
 	changes := s.pool.SetConfig(plan.PoolConfig())
 	s.plan = plan
 	s.cfg = cfg
+	s.syncConfigure(cfg)
 	if s.rec == nil && len(plan.VirtualServers) > 0 {
 		if err := s.openKernel(cfg); err != nil {
 			s.lastErr, s.lastErrAt = err.Error(), now
@@ -595,6 +600,7 @@ func (s *Subsystem) Stop(now time.Time) {
 		}
 		cancel()
 	}
+	s.syncClose()
 	s.release()
 	s.stopped, s.snapDirty = true, true
 	s.log.Info("lvs: stopped")

@@ -71,8 +71,10 @@ func BuildPlan(cfg *config.Config) *Plan {
 	if cfg == nil {
 		return p
 	}
-	if d := cfg.Global.LVSSyncDaemon; d != nil && len(cfg.VirtualServers) > 0 {
-		p.warnf(d.Pos, "lvs_sync_daemon is not supported yet - IPVS connections are not synchronised")
+	if d := cfg.Global.LVSSyncDaemon; d != nil && !hasVRRPInstance(cfg, d.Instance) {
+		// keepalived 2.2.7 needs the instance to follow; without it the
+		// sync daemon never starts.
+		p.warnf(d.Pos, "lvs_sync_daemon: VRRP instance %q not found - the sync daemon is not started", d.Instance)
 	}
 	sec := newScriptFilter(cfg)
 	seen := map[string]bool{}
@@ -417,4 +419,14 @@ func (f scriptFilter) command(s *config.Script) *notify.Command {
 		return nil
 	}
 	return &notify.Command{Argv: slices.Clone(s.Args), User: s.User, Group: s.Group}
+}
+
+// hasVRRPInstance reports whether cfg has a vrrp_instance called name.
+func hasVRRPInstance(cfg *config.Config, name string) bool {
+	for _, v := range cfg.Instances {
+		if v.Name == name {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,76 @@
+package daemon
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/alived/alived/internal/lvs"
+	"github.com/alived/alived/ipvs"
+	"github.com/alived/alived/vrrp"
+)
+
+// The LVS side must keep observing VRRP states through the loop.
+var _ VRRPStateObserver = (*lvs.Subsystem)(nil)
+
+// TestVRRPStateReachesLVSSyncDaemon: a state change the VRRP component
+// performs reaches the LVS component through the daemon (the two never
+// import each other), and moves the kernel's sync daemon: MASTER runs it
+// as master, BACKUP as backup. Replayed (quiet) transitions count too.
+func TestVRRPStateReachesLVSSyncDaemon(t *testing.T) {
+	conf := `global_defs {
+    router_id test
+    lvs_sync_daemon lo VI_1 id 3
+}
+vrrp_instance VI_1 {
+    interface lo
+    virtual_router_id 51
+    priority 100
+    virtual_ipaddress {
+        10.9.9.9/32
+    }
+}
+`
+	path := filepath.Join(t.TempDir(), "keepalived.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fake := ipvs.NewFake()
+	d, err := New(Options{ConfigFile: path, Hostname: "test",
+		DialIPVS: func() (ipvs.Client, error) { return fake, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vc *vrrpComponent
+	var lc *lvs.Subsystem
+	for _, c := range d.comps {
+		switch c := c.(type) {
+		case *vrrpComponent:
+			vc = c
+		case *lvs.Subsystem:
+			lc = c
+		}
+	}
+	if vc == nil || lc == nil {
+		t.Fatalf("components %v: want vrrp and lvs", d.comps)
+	}
+	now := time.Now()
+	if err := lc.Start(now, d.cfg); err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Stop(now)
+	// quiet keeps perform from running notify scripts (no notifier here)
+	// and is also the reload-replay path, which observers still hear.
+	x := &vrrpInst{spec: &instanceSpec{Name: "VI_1"}, quiet: true}
+	for _, step := range []struct {
+		to   vrrp.State
+		want ipvs.SyncState
+	}{{vrrp.StateBackup, ipvs.SyncBackup}, {vrrp.StateMaster, ipvs.SyncMaster}, {vrrp.StateFault, ipvs.SyncBackup}} {
+		vc.perform(now, x, vrrp.Action{Kind: vrrp.ActNotify, To: step.to})
+		got := fake.SyncDaemons()
+		if len(got) != 1 || got[step.want].SyncID != 3 {
+			t.Fatalf("after %v: sync daemons %+v, want only %v with id 3", step.to, got, step.want)
+		}
+	}
+}
