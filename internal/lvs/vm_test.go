@@ -29,6 +29,7 @@ func TestVM(t *testing.T) {
 		return
 	}
 	t.Run("SameStatesAsKeepalived", guestSameStates)
+	t.Run("SyncDaemonFollowsVRRP", guestSyncDaemon)
 }
 
 // vmConf exercises NAT with weights, inhibit_on_failure, quorum with a
@@ -236,4 +237,67 @@ func sh(t *testing.T, cmd string) string {
 		t.Fatalf("%s: %v\n%s", cmd, err, out)
 	}
 	return string(out)
+}
+
+// guestSyncDaemon: with lvs_sync_daemon and no virtual servers, the
+// Subsystem opens IPVS itself and the kernel's sync daemon follows the
+// named instance's reported state (ipvsadm --daemon shows the role); Stop
+// stops it.
+func guestSyncDaemon(t *testing.T) {
+	sh(t, "ip link add lsync0 type veth peer name lsync1")
+	t.Cleanup(func() { exec.Command("ip", "link", "del", "lsync0").Run() })
+	sh(t, "ip addr add 192.168.201.1/24 dev lsync0")
+	sh(t, "ip link set lsync0 up")
+	sh(t, "ip link set lsync1 up")
+	conf := `global_defs {
+ lvs_sync_daemon lsync0 VI_1 id 9
+}
+vrrp_instance VI_1 {
+ interface lsync0
+ virtual_router_id 51
+ priority 100
+ virtual_ipaddress {
+  192.168.201.100/32
+ }
+}
+`
+	loop := newTestLoop(t)
+	cfg := loadConfig(t, t.TempDir(), conf)
+	sub, err := New(Options{Post: loop.post})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loop.do(func() { err = sub.Start(time.Now(), cfg) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			loop.do(func() { sub.Stop(time.Now()) })
+		}
+	})
+	daemons := func() string { return strings.TrimSpace(sh(t, "ipvsadm -L --daemon")) }
+	if got := daemons(); got != "" {
+		t.Fatalf("before any VRRP state: %q, want no sync daemon", got)
+	}
+	for _, step := range []struct {
+		master bool
+		want   string
+	}{
+		{false, "backup sync daemon (mcast=lsync0, syncid=9,"},
+		{true, "master sync daemon (mcast=lsync0, syncid=9,"},
+		{false, "backup sync daemon (mcast=lsync0, syncid=9,"},
+		{true, "master sync daemon (mcast=lsync0, syncid=9,"},
+	} {
+		loop.do(func() { sub.VRRPStateChanged(time.Now(), "VI_1", step.master) })
+		if got := daemons(); strings.Contains(got, "\n") || !strings.HasPrefix(got, step.want) {
+			t.Fatalf("master=%v: ipvsadm --daemon says %q, want one line starting %q", step.master, got, step.want)
+		}
+	}
+	loop.do(func() { sub.Stop(time.Now()) })
+	stopped = true
+	if got := daemons(); got != "" {
+		t.Errorf("after Stop: %q, want no sync daemon", got)
+	}
 }
