@@ -9,12 +9,11 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/vishvananda/netns"
+	"github.com/alived/alived/internal/netlab"
 )
 
 // This file builds the guest-side test topology: the VM's own namespace is
@@ -29,33 +28,6 @@ func run(t testing.TB, name string, args ...string) string {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
 	return string(out)
-}
-
-// inNS runs fn on a thread switched into ns; sockets created by fn stay
-// in ns after it returns.
-func inNS(t testing.TB, ns string, fn func()) {
-	t.Helper()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer orig.Close()
-	h, err := netns.GetFromName(ns)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	if err := netns.Set(h); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := netns.Set(orig); err != nil {
-			panic(fmt.Sprintf("cannot return to the original namespace: %v", err))
-		}
-	}()
-	fn()
 }
 
 // natLab is a director with a VIP, a client and real servers answering
@@ -107,12 +79,12 @@ func newNATLab(t *testing.T, n int) *natLab {
 		addr := fmt.Sprintf("10.1.%d.2", i)
 		l.Reals = append(l.Reals, addr)
 		var ln net.Listener
-		inNS(t, ns, func() {
-			var err error
-			if ln, err = net.Listen("tcp", addr+":80"); err != nil {
-				t.Fatal(err)
-			}
-		})
+		if err := netlab.Do(ns, func() (err error) {
+			ln, err = net.Listen("tcp", addr+":80")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
 		name := addr
 		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			io.WriteString(w, name)
@@ -129,28 +101,26 @@ func newNATLab(t *testing.T, n int) *natLab {
 // of the real server that answered.
 func (l *natLab) get(t testing.TB) (string, error) {
 	var body string
-	var err error
-	inNS(t, l.Client, func() {
-		var c net.Conn
-		c, err = net.DialTimeout("tcp", l.VIP+":80", 3*time.Second)
+	err := netlab.Do(l.Client, func() error {
+		c, err := net.DialTimeout("tcp", l.VIP+":80", 3*time.Second)
 		if err != nil {
-			return
+			return err
 		}
 		defer c.Close()
 		c.SetDeadline(time.Now().Add(5 * time.Second))
 		if _, err = io.WriteString(c, "GET / HTTP/1.0\r\nHost: vip\r\n\r\n"); err != nil {
-			return
+			return err
 		}
-		var resp []byte
-		if resp, err = io.ReadAll(c); err != nil {
-			return
+		resp, err := io.ReadAll(c)
+		if err != nil {
+			return err
 		}
 		s := string(resp)
 		if !strings.HasPrefix(s, "HTTP/1.0 200") {
-			err = fmt.Errorf("unexpected response %q", s)
-			return
+			return fmt.Errorf("unexpected response %q", s)
 		}
 		_, body, _ = strings.Cut(s, "\r\n\r\n")
+		return nil
 	})
 	return body, err
 }
