@@ -8,9 +8,9 @@ import (
 	"github.com/vishvananda/netns"
 )
 
-// Do runs fn with the calling process switched into the named network
-// namespace (one that `ip netns add` made, such as a Node's NS) for fn's
-// duration, and returns fn's error. Sockets fn creates belong to ns and keep
+// Do runs fn on an OS thread switched into the named network namespace
+// (one that `ip netns add` made, such as a Node's NS) for fn's duration,
+// and returns fn's error. Sockets fn creates belong to ns and keep
 // belonging to it after Do returns, so a test can listen or dial inside a
 // namespace and then serve or read from any goroutine.
 //
