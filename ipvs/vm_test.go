@@ -330,6 +330,7 @@ func guestTraffic(t *testing.T) {
 	start = time.Now()
 	check(l.counts(t, 60), want(10, 20, 30))
 	t.Logf("60 requests in %v", time.Since(start))
+	checkCounters(t, n, tcp(l.VIP, 80, "wrr").ServiceKey, l.Reals, 10, 20, 30)
 
 	ld := startLoad(t, l)
 	ld.waitFor(t, 10)
@@ -361,6 +362,56 @@ func guestTraffic(t *testing.T) {
 	ld.waitFor(t, 10)
 	ld.finish(t)
 	check(l.counts(t, 60), want(30, 20, 10))
+}
+
+// checkCounters asserts that the kernel's counters, read through
+// StatsReader, saw the requests just made: at least min[i] connections
+// to reals[i] and, for the service, their sum, with packets and bytes in
+// both directions (NAT sends replies back through the director).
+//
+// The kernel sums its per-CPU counters into what netlink reports only
+// when its rate estimator runs (every 2 s), and offers no event for it:
+// so the check polls, for up to 10 s. ipvsadm --stats lags the same way.
+func checkCounters(t *testing.T, r StatsReader, svc ServiceKey, reals []string, min ...uint64) {
+	t.Helper()
+	var sum uint64
+	for _, m := range min {
+		sum += m
+	}
+	var problems []string
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		problems = problems[:0]
+		stats, err := r.ServiceStats(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, ok := IndexStats(stats).Lookup(svc)
+		if !ok {
+			t.Fatalf("no counters for %s in %+v", svc, stats)
+		}
+		for i, a := range reals {
+			c := st.Dests[DestKey{netip.MustParseAddr(a), 80}]
+			if c.Connections < min[i] || c.InPackets == 0 || c.OutBytes == 0 {
+				problems = append(problems, fmt.Sprintf("%s counters %+v, want at least %d connections and traffic both ways", a, c, min[i]))
+			}
+		}
+		c := st.Counters
+		if c.Connections < sum || c.InPackets < c.Connections || c.OutPackets == 0 || c.InBytes == 0 || c.OutBytes == 0 {
+			problems = append(problems, fmt.Sprintf("service counters %+v, want at least %d connections and traffic both ways", c, sum))
+		}
+		if len(problems) == 0 {
+			t.Logf("kernel counters of %s: %+v", svc, c)
+			return
+		}
+		if time.Now().After(deadline) {
+			for _, p := range problems {
+				t.Error(p)
+			}
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // reconcilerProcess is the body of the stand-alone reconciler process
