@@ -11,9 +11,12 @@ import (
 	"github.com/alived/alived/internal/testenv"
 )
 
-func TestTwoNodesReachEachOther(t *testing.T) {
+// newTestLab skips outside the root tier, makes a lab whose name starts
+// with prefix and holds the pid, and removes it when the test ends.
+func newTestLab(t *testing.T, prefix string) *Lab {
+	t.Helper()
 	testenv.RequireNetns(t)
-	lab, err := New(fmt.Sprintf("nl%d", os.Getpid()%100000))
+	lab, err := New(fmt.Sprintf("%s%d", prefix, os.Getpid()%100000))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,6 +25,11 @@ func TestTwoNodesReachEachOther(t *testing.T) {
 			t.Error(err)
 		}
 	})
+	return lab
+}
+
+func TestTwoNodesReachEachOther(t *testing.T) {
+	lab := newTestLab(t, "nl")
 	a, err := lab.AddNode("a", "192.0.2.1/24", "2001:db8::1/64")
 	if err != nil {
 		t.Fatal(err)
@@ -49,16 +57,7 @@ func TestTwoNodesReachEachOther(t *testing.T) {
 // the caller keeps its own, and that a listener made inside stays there:
 // the node's loopback accepts it, the caller's does not know the port.
 func TestDoRunsInTheNamespace(t *testing.T) {
-	testenv.RequireNetns(t)
-	lab, err := New(fmt.Sprintf("nd%d", os.Getpid()%100000))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := lab.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+	lab := newTestLab(t, "nd")
 	a, err := lab.AddNode("a", "192.0.2.1/24")
 	if err != nil {
 		t.Fatal(err)
