@@ -143,6 +143,9 @@ func TestTrackersAndNotify(t *testing.T) {
 	objs := fmt.Sprintf(`vrrp_script chk {
     script "/bin/test -e %s"
     interval 0.1
+    # The default timeout is the interval: on a loaded CI machine one slow
+    # fork would count as a failure (fall 1) and flip the master.
+    timeout 2
     weight -60
     rise 1
     fall 1
