@@ -72,9 +72,7 @@ func loadConfig(t testing.TB, dir, text string) *config.Config {
 func loadConfigUpTo(t testing.TB, dir, text string, worst syntax.Severity) *config.Config {
 	t.Helper()
 	path := filepath.Join(dir, "keepalived.conf")
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, path, text, 0o644)
 	cfg, diags := config.Load(path, config.LoadOptions{Hostname: "lb1"})
 	for _, d := range diags {
 		if d.Severity > worst {
@@ -281,9 +279,7 @@ func noteScript(t *testing.T, dir, out string) string {
 	t.Helper()
 	path := filepath.Join(dir, "note.sh")
 	body := "#!/bin/sh\necho \"$*\" >> " + out + "\n"
-	if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, path, body, 0o755)
 	return path
 }
 
@@ -344,3 +340,11 @@ func (r *fifoReader) wait(t *testing.T, within time.Duration, want ...string) {
 
 // at is one expected destination, "ADDR:PORT=WEIGHT", as dests lists it.
 func at(ap netip.AddrPort, weight int) string { return fmt.Sprintf("%s=%d", ap, weight) }
+
+// writeFile writes body to path with perm or fails the test.
+func writeFile(t testing.TB, path, body string, perm os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(body), perm); err != nil {
+		t.Fatal(err)
+	}
+}

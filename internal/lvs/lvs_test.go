@@ -518,13 +518,9 @@ virtual_server 10.0.0.9 80 {
 func TestMiscDynamicWeight(t *testing.T) {
 	dir := t.TempDir()
 	status := filepath.Join(dir, "status")
-	if err := os.WriteFile(status, []byte("12\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, status, "12\n", 0o644)
 	check := filepath.Join(dir, "check.sh")
-	if err := os.WriteFile(check, []byte("#!/bin/sh\nexit $(cat "+status+")\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, check, "#!/bin/sh\nexit $(cat "+status+")\n", 0o755)
 	conf := fmt.Sprintf(`
 virtual_server 10.0.0.10 80 {
  %s
@@ -559,9 +555,7 @@ virtual_server 10.0.0.10 80 {
 func writeAtomic(t *testing.T, path, content string) {
 	t.Helper()
 	tmp := path + ".new"
-	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, tmp, content, 0o644)
 	if err := os.Rename(tmp, path); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package lvs
 import (
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -223,9 +222,7 @@ virtual_server fwmark 5 {
 func TestPlanScriptsAndAlerts(t *testing.T) {
 	dir := t.TempDir()
 	script := filepath.Join(dir, "n.sh")
-	if err := os.WriteFile(script, []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, script, "#!/bin/sh\n", 0o755)
 	conf := fmt.Sprintf(`
 global_defs {
  smtp_alert
@@ -285,9 +282,7 @@ func TestCheckBodies(t *testing.T) {
 func TestPlanEveryCheckerKind(t *testing.T) {
 	dir := t.TempDir()
 	script := filepath.Join(dir, "chk.sh")
-	if err := os.WriteFile(script, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, script, "#!/bin/sh\nexit 0\n", 0o755)
 	weightFile := filepath.Join(dir, "w")
 	conf := fmt.Sprintf(`
 track_file tf {
