@@ -288,13 +288,15 @@ func (ld *load) waitFor(t *testing.T, n int64) {
 	}
 }
 
-func (ld *load) finish(t *testing.T) {
+// finish stops the load and fails t if more than tolerated requests
+// failed.
+func (ld *load) finish(t *testing.T, tolerated int64) {
 	t.Helper()
 	close(ld.stop)
 	ld.wg.Wait()
 	t.Logf("load: %d requests ok, %d failed", ld.ok.Load(), ld.failed.Load())
-	if f := ld.failed.Load(); f != 0 {
-		t.Errorf("%d requests failed, first: %v", f, ld.firstErr.Load())
+	if f := ld.failed.Load(); f > tolerated {
+		t.Errorf("%d requests failed (at most %d allowed), first: %v", f, tolerated, ld.firstErr.Load())
 	}
 }
 
@@ -349,7 +351,14 @@ func guestTraffic(t *testing.T) {
 		t.Errorf("two weight changes cost %d writes", w)
 	}
 	ld.waitFor(t, 10)
-	// A failed server leaves; its share goes to the others.
+	// Weight changes must not fail a single request.
+	ld.finish(t, 0)
+	// A failed server leaves; its share goes to the others. The kernel
+	// drops the packets of connections whose destination was deleted
+	// (expire_nodest_conn=0, the default, as under keepalived), so the one
+	// request the sequential load may have in flight to that server at
+	// the moment of removal may fail; no other may.
+	ld = startLoad(t, l)
 	pool.SetUp("web", DestKey{netip.MustParseAddr(l.Reals[1]), 80}, false)
 	if _, err := r2.Update(pool.Desired()); err != nil {
 		t.Fatal(err)
@@ -360,7 +369,7 @@ func guestTraffic(t *testing.T) {
 		t.Fatal(err)
 	}
 	ld.waitFor(t, 10)
-	ld.finish(t)
+	ld.finish(t, 1)
 	check(l.counts(t, 60), want(30, 20, 10))
 }
 
@@ -483,7 +492,7 @@ func guestRestart(t *testing.T) {
 		t.Errorf("restarted reconciler wrote %d times instead of adopting the table", w)
 	}
 	ld.waitFor(t, 15)
-	ld.finish(t)
+	ld.finish(t, 0)
 }
 
 func guestSyncDaemon(t *testing.T) {
