@@ -266,9 +266,9 @@ func TestReloadUnderTraffic(t *testing.T) {
 		t.Fatal(err)
 	}
 	reloads := 0
-	// Reloads are spread over the ping stream (one per 40 ms tick, over 1.6 s
-	// probes in all) so that probes really cross them; back to back they
-	// can all finish between two probes on an idle machine.
+	// Reloads are spread over the ping stream (one per 40 ms tick, 1.6 s
+	// in all) so that probes really cross them; back to back they can all
+	// finish between two probes on an idle machine.
 	pace := time.NewTicker(40 * time.Millisecond)
 	defer pace.Stop()
 	hup := func() {
