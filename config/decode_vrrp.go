@@ -12,35 +12,23 @@ import (
 // vrrp_script, track_file, vrrp_track_process and the address/route/rule
 // blocks shared with static_*.
 
-func vipBlock(n *syntax.Node, d *decoder) []*VirtualIP {
-	var out []*VirtualIP
+// decodeChildren decodes each line of a block with one, dropping the
+// lines it rejects (it has already reported them).
+func decodeChildren[T any](n *syntax.Node, one func(*syntax.Node) *T) []*T {
+	var out []*T
 	for _, c := range n.Children {
-		if v := d.decodeVIP(c); v != nil {
+		if v := one(c); v != nil {
 			out = append(out, v)
 		}
 	}
 	return out
 }
 
-func routeBlock(n *syntax.Node, d *decoder) []*Route {
-	var out []*Route
-	for _, c := range n.Children {
-		if r := d.decodeRoute(c); r != nil {
-			out = append(out, r)
-		}
-	}
-	return out
-}
+func vipBlock(n *syntax.Node, d *decoder) []*VirtualIP { return decodeChildren(n, d.decodeVIP) }
 
-func ruleBlock(n *syntax.Node, d *decoder) []*Rule {
-	var out []*Rule
-	for _, c := range n.Children {
-		if r := d.decodeRule(c); r != nil {
-			out = append(out, r)
-		}
-	}
-	return out
-}
+func routeBlock(n *syntax.Node, d *decoder) []*Route { return decodeChildren(n, d.decodeRoute) }
+
+func ruleBlock(n *syntax.Node, d *decoder) []*Rule { return decodeChildren(n, d.decodeRule) }
 
 // trackerBlock decodes a track_* block: each line is "NAME [weight N]
 // [reverse|noreverse]".

@@ -366,60 +366,43 @@ func (d *decoder) instanceDefaults(g *GlobalDefs, v *VRRPInstance) {
 
 }
 
-func findScript(c *Config, name string) *VRRPScript {
-	for _, s := range c.Scripts {
-		if s.Name == name {
-			return s
+// findNamed returns the first item whose name (as nameOf reads it) is
+// name, or the zero value (nil for the model's pointers). Named objects
+// are few per config, so a scan is enough.
+func findNamed[T any](items []T, name string, nameOf func(T) string) T {
+	for _, it := range items {
+		if nameOf(it) == name {
+			return it
 		}
 	}
-	return nil
+	var zero T
+	return zero
+}
+
+func findScript(c *Config, name string) *VRRPScript {
+	return findNamed(c.Scripts, name, func(s *VRRPScript) string { return s.Name })
 }
 
 func findTrackFile(c *Config, name string) *TrackFile {
-	for _, f := range c.TrackFiles {
-		if f.Name == name {
-			return f
-		}
-	}
-	return nil
+	return findNamed(c.TrackFiles, name, func(f *TrackFile) string { return f.Name })
 }
 
 func findTrackProcess(c *Config, name string) *TrackProcess {
-	for _, p := range c.TrackProcesses {
-		if p.Name == name {
-			return p
-		}
-	}
-	return nil
+	return findNamed(c.TrackProcesses, name, func(p *TrackProcess) string { return p.Name })
 }
 
 func findBFD(c *Config, name string) *BFDInstance {
-	for _, b := range c.BFDInstances {
-		if b.Name == name {
-			return b
-		}
-	}
-	return nil
+	return findNamed(c.BFDInstances, name, func(b *BFDInstance) string { return b.Name })
 }
 
 // Instance returns the vrrp_instance called name, or nil.
 func (c *Config) Instance(name string) *VRRPInstance {
-	for _, v := range c.Instances {
-		if v.Name == name {
-			return v
-		}
-	}
-	return nil
+	return findNamed(c.Instances, name, func(v *VRRPInstance) string { return v.Name })
 }
 
 // VirtualServerGroup returns the virtual_server_group called name, or nil.
 func (c *Config) VirtualServerGroup(name string) *VirtualServerGroup {
-	for _, g := range c.VirtualServerGroups {
-		if g.Name == name {
-			return g
-		}
-	}
-	return nil
+	return findNamed(c.VirtualServerGroups, name, func(g *VirtualServerGroup) string { return g.Name })
 }
 
 func (d *decoder) finishSyncGroups() {
