@@ -56,10 +56,25 @@ func timingKeywords[T any](fields func(*T) timing, which ...string) []*kwSpec {
 			}
 		}),
 		"retry": on("retry", func(d *decoder, n *syntax.Node, t *T) {
-			if v, ok := d.integer(n, 0, 0, 1<<31-1); ok {
-				*fields(t).Retry = v
-				d.markSet(t, "retry")
+			// keepalived 2.2.7 takes retry 0 in a checker but not on a
+			// virtual or real server, where it reports the value and
+			// keeps the default.
+			if _, checker := any(t).(*Checker); checker {
+				if v, ok := d.integer(n, 0, 0, 1<<31-1); ok {
+					*fields(t).Retry = v
+					d.markSet(t, "retry")
+				}
+				return
 			}
+			v, ok := d.integer(n, 0, 1, 1<<32-1)
+			if !ok {
+				if len(n.Args) > 0 {
+					d.errorf(n, "retry value invalid - %s", n.Args[0])
+				}
+				return
+			}
+			*fields(t).Retry = v
+			d.markSet(t, "retry")
 		}),
 		"alpha": on("alpha", func(d *decoder, n *syntax.Node, t *T) {
 			if b, ok := d.boolean(n); ok {
