@@ -248,8 +248,18 @@ func (s *Session) Packet() Packet {
 		Poll: s.poll && !s.final, Final: s.final,
 		DetectMult: s.cfg.DetectMult, Length: HeaderLen,
 		MyDiscr: s.cfg.LocalDiscr, YourDiscr: s.remoteDiscr,
-		DesiredMinTx: s.cfg.DesiredMinTx, RequiredMinRx: s.cfg.RequiredMinRx,
+		DesiredMinTx: s.advertisedTx(), RequiredMinRx: s.cfg.RequiredMinRx,
 	}
+}
+
+// advertisedTx is bfd.DesiredMinTxInterval: min_tx while Up, idle_tx
+// otherwise (RFC 5880 §6.8.3 wants at least one second while not Up;
+// keepalived 2.2.7 advertises idle_tx and polls to min_tx once Up).
+func (s *Session) advertisedTx() time.Duration {
+	if s.state == StateUp {
+		return s.cfg.DesiredMinTx
+	}
+	return s.cfg.IdleTx
 }
 
 func (s *Session) send() {
@@ -274,7 +284,14 @@ func (s *Session) fall(diag Diag) {
 }
 
 // rise enters Init or Up; keepalived clears the local diagnostic then.
-func (s *Session) rise(to State) { s.setState(to, DiagNone) }
+// Entering Up changes the advertised DesiredMinTx from idle_tx to
+// min_tx, which takes a Poll Sequence (RFC 5880 §6.8.3).
+func (s *Session) rise(to State) {
+	s.setState(to, DiagNone)
+	if to == StateUp && s.cfg.IdleTx != s.cfg.DesiredMinTx {
+		s.poll = true
+	}
+}
 
 // Step processes a received control packet; ttl is the TTL or hop limit
 // the socket reported (0 if unknown). A non-nil error says why the packet

@@ -380,3 +380,31 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestAdvertisesIdleUntilUp: while not Up the session advertises idle_tx
+// as its DesiredMinTx (keepalived 2.2.7 does the same); entering Up
+// switches to min_tx with a Poll Sequence.
+func TestAdvertisesIdleUntilUp(t *testing.T) {
+	s := newSession(t, cfg("s", 1))
+	s.Start(t0)
+	if pk := sends(s.Ready()); len(pk) != 1 || pk[0].DesiredMinTx != time.Second || pk[0].Poll {
+		t.Fatalf("Down packet %v", pk)
+	}
+	mustStep(t, s, Packet{Version: 1, State: StateInit, DetectMult: 5, Length: 24, MyDiscr: 99, YourDiscr: 1,
+		DesiredMinTx: time.Second, RequiredMinRx: 10 * time.Millisecond})
+	s.Ready()
+	s.Tick(s.NextDeadline())
+	pk := sends(s.Ready())
+	if len(pk) != 1 || pk[0].State != StateUp || pk[0].DesiredMinTx != 10*time.Millisecond || !pk[0].Poll {
+		t.Fatalf("first Up packet %v", pk)
+	}
+	if s.DetectionTime() != 5*time.Second {
+		t.Fatalf("detection before the neighbor's poll: %v, want 5 x 1s", s.DetectionTime())
+	}
+	// The neighbor's own poll to 10 ms shortens detection at once.
+	mustStep(t, s, Packet{Version: 1, State: StateUp, Poll: true, DetectMult: 5, Length: 24, MyDiscr: 99, YourDiscr: 1,
+		DesiredMinTx: 10 * time.Millisecond, RequiredMinRx: 10 * time.Millisecond})
+	if s.DetectionTime() != 50*time.Millisecond {
+		t.Fatalf("detection after the neighbor's poll: %v", s.DetectionTime())
+	}
+}

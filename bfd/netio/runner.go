@@ -609,7 +609,8 @@ func (r *Runner) perform(now time.Time, s *session) {
 			}
 		case bfd.ActState:
 			st := s.s.Status()
-			r.log.Info(fmt.Sprintf("BFD_Instance(%s) Entering %s state", s.cfg.Name, a.To),
+			// keepalived 2.2.7's wording, so logs of both read alike.
+			r.log.Info(fmt.Sprintf("(%s) Entering %s state", s.cfg.Name, a.To),
 				"local_diag", a.Diag.String(), "remote_diag", st.RemoteDiag.String())
 			r.opt.OnChange(Change{Name: s.cfg.Name, From: a.From, To: a.To, Diag: a.Diag, RemoteDiag: st.RemoteDiag, Time: now})
 		}
