@@ -47,6 +47,19 @@ func (c Conn) validate() error {
 	return nil
 }
 
+// closeHow says how a probe ends its TCP connection.
+type closeHow int
+
+const (
+	// closeGraceful sends FIN, as keepalived 2.x does (SO_LINGER 5 s, then
+	// close): the server sees an orderly end, the checker's side of the
+	// connection waits in TIME_WAIT.
+	closeGraceful closeHow = iota
+	// closeAbort sends RST (SO_LINGER 0): nothing lingers in TIME_WAIT,
+	// at the price of a "connection reset" on the server.
+	closeAbort
+)
+
 // dialer builds a net.Dialer honouring bindto, bind_port, bind_if and fwmark.
 // network is "tcp" or "udp" (for the local address type).
 func (c Conn) dialer(network string) *net.Dialer {

@@ -343,7 +343,7 @@ func (c *HTTPChecker) request(u *compiledURL) string {
 }
 
 func (c *HTTPChecker) get(ctx context.Context, u *compiledURL) error {
-	conn, closeConn, err := c.o.Conn.dial(ctx, "tcp")
+	conn, closeConn, err := c.o.Conn.dialTCP(ctx, closeGraceful)
 	if err != nil {
 		return err
 	}

@@ -3,11 +3,19 @@
 package healthcheck
 
 import (
+	"context"
 	"errors"
+	"net"
 	"syscall"
 )
 
 // setSockOpts is Linux-only: bind_if and fwmark have no portable equivalent.
 func setSockOpts(_ syscall.RawConn, _ string, _ uint32) error {
 	return errors.New("bind_if and fwmark need Linux")
+}
+
+// dialTCP falls back to net.Dialer where the raw-socket path (Linux) is not
+// available; how is not applied.
+func (c Conn) dialTCP(ctx context.Context, _ closeHow) (net.Conn, func(), error) {
+	return c.dial(ctx, "tcp")
 }

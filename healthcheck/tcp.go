@@ -11,14 +11,26 @@ type TCPOptions struct {
 }
 
 // TCPChecker is TCP_CHECK.
-type TCPChecker struct{ o TCPOptions }
+type TCPChecker struct {
+	o   TCPOptions
+	how closeHow
+}
 
 // NewTCP validates o and returns a TCP_CHECK checker.
 func NewTCP(o TCPOptions) (*TCPChecker, error) {
 	if err := o.Conn.validate(); err != nil {
 		return nil, fmt.Errorf("TCP_CHECK: %w", err)
 	}
-	return &TCPChecker{o: o}, nil
+	c := &TCPChecker{o: o, how: closeGraceful}
+	if o.Conn.BindPort != 0 {
+		// A fixed source port must be free again for the next probe a
+		// delay_loop later: a FIN close would park the same 4-tuple in
+		// TIME_WAIT for a minute and fail every other probe's bind with
+		// EADDRINUSE. Otherwise close like keepalived, with FIN, so the
+		// server logs no resets.
+		c.how = closeAbort
+	}
+	return c, nil
 }
 
 // Kind returns KindTCP.
@@ -27,7 +39,7 @@ func (c *TCPChecker) Kind() Kind { return KindTCP }
 // Check passes when a TCP connection to the target is established before
 // ctx's deadline.
 func (c *TCPChecker) Check(ctx context.Context) Result {
-	_, closeConn, err := c.o.Conn.dial(ctx, "tcp")
+	_, closeConn, err := c.o.Conn.dialTCP(ctx, c.how)
 	if err != nil {
 		return fail(err)
 	}
