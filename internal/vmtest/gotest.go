@@ -32,6 +32,8 @@ type GoTests struct {
 	Env []string
 	// Timeout bounds the whole VM run; zero means 10 minutes.
 	Timeout time.Duration
+	// MemoryMB is the guest's memory; zero means Options' default.
+	MemoryMB int
 }
 
 // RunGoTests builds the test binary of the package in the working
@@ -92,7 +94,7 @@ func RunGoTests(t testing.TB, g GoTests) Result {
 			defer cancel()
 		}
 	}
-	res, err := Run(ctx, Options{Script: script, Share: share, Console: logWriter{t}, Timeout: g.Timeout})
+	res, err := Run(ctx, Options{Script: script, Share: share, Console: logWriter{t}, Timeout: g.Timeout, MemoryMB: g.MemoryMB})
 	if err != nil {
 		t.Fatalf("VM run: %v", err)
 	}
