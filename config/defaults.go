@@ -150,7 +150,15 @@ func (d *decoder) finishTrackers() {
 			b.Multiplier = 5
 		}
 		if !d.isSet(b, "ttl") {
+			// keepalived: ttl 255 for IPv4, hoplimit 64 for IPv6.
 			b.TTL = 255
+			if b.Neighbor.Is6() {
+				b.TTL = 64
+			}
+		}
+		if b.MaxHops > b.TTL {
+			d.report(b.Pos, syntax.Error, "BFD instance %s: max_hops exceeds ttl/hoplimit - setting to ttl/hoplimit", b.Name)
+			b.MaxHops = b.TTL
 		}
 		if !b.Neighbor.IsValid() {
 			d.report(b.Pos, syntax.Error, "No neighbor_ip set for bfd_instance %s", b.Name)

@@ -144,6 +144,12 @@ func New(opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.cfg = cfg
+	// BFD first: it stops last, so its final AdminDown changes reach no
+	// component that is still running. Without VRRP and LVS nobody would
+	// hear of its sessions.
+	if !opts.NoVRRP || !opts.NoLVS {
+		d.comps = append(d.comps, newBFDComponent(d.post, d.goAdapter, log.With("component", "bfd"), d.bfdStateChanged))
+	}
 	if !opts.NoVRRP {
 		d.comps = append(d.comps, newVRRPComponent(d.post, d.goAdapter, log.With("component", "vrrp"), opts.KeepVIPs))
 	}

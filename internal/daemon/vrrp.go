@@ -40,6 +40,7 @@ type vrrpComponent struct {
 	announc map[int]*netio.Announcer
 	links   map[string]bool // interface name → up and running
 	trk     *trackers
+	bfdUp   map[string]bool // bfd_instance → Up (bfd_vrrp.go)
 
 	cfg     *config.Config // the configuration running now
 	stopped bool
@@ -389,6 +390,8 @@ func (c *vrrpComponent) initTrackers(now time.Time, x *vrrpInst) {
 				c.links[t.Name] = up
 			}
 			x.in.SetTracker(x.now(now), t.id(), t.Weight, up != t.Reverse)
+		case trackBFD:
+			c.applyBFD(now, x, t)
 		default:
 			c.trk.apply(now, x, t)
 		}

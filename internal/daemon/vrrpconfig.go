@@ -68,6 +68,7 @@ const (
 	trackInterface trackKind = iota + 1
 	trackScript
 	trackFile
+	trackBFD
 )
 
 // trackRef is one tracked object as an instance sees it: weight 0 means a
@@ -86,6 +87,8 @@ func (t trackRef) id() string {
 		return "if:" + t.Name
 	case trackScript:
 		return "script:" + t.Name
+	case trackBFD:
+		return "bfd:" + t.Name
 	}
 	return "file:" + t.Name
 }
@@ -241,6 +244,7 @@ func mapInstance(g *config.GlobalDefs, cfg *config.Config, v *config.VRRPInstanc
 		}
 		spec.Trackers = append(spec.Trackers, trackRef{Kind: trackFile, Name: t.Name, Weight: w, Reverse: rev})
 	}
+	spec.Trackers = append(spec.Trackers, trackBFDs(cfg, v)...)
 	return spec, nil
 }
 
