@@ -25,9 +25,14 @@ type FileOptions struct {
 	Dynamic bool
 }
 
-// FileChecker is FILE_CHECK. keepalived watches the file with inotify;
-// alived reads it every delay_loop, which the daemon may set low.
+// FileChecker is FILE_CHECK. It reads the file on every probe; the daemon
+// watches the file (inotify, internal/filewatch) and asks the Scheduler
+// for a probe when it changes (Scheduler.CheckNow), so a change takes
+// effect at once, as in keepalived, and delay_loop is only a safety net.
 type FileChecker struct{ o FileOptions }
+
+// Path returns the tracked file, for the daemon's watch.
+func (c *FileChecker) Path() string { return c.o.Path }
 
 // NewFile validates o and returns a FILE_CHECK checker.
 func NewFile(o FileOptions) (*FileChecker, error) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/alived/alived/config"
+	"github.com/alived/alived/internal/filewatch"
 	"github.com/alived/alived/notify"
 )
 
@@ -17,6 +18,11 @@ type trackers struct {
 	c       *vrrpComponent
 	scripts map[string]*scriptState
 	files   map[string]*fileState
+	// watch reports track file changes (inotify); nil until the first
+	// track_file, or if inotify is unavailable (then files are polled).
+	// stopWatch ends its goroutine.
+	watch     *filewatch.Watcher
+	stopWatch context.CancelFunc
 }
 
 // scriptState is one vrrp_script: keepalived's rise/fall counting over
@@ -33,12 +39,11 @@ type scriptState struct {
 type fileState struct {
 	cfg    config.TrackFile
 	value  int
-	cancel context.CancelFunc
+	cancel func()
 }
 
-// trackFilePoll is how often track files are re-read. keepalived uses
-// inotify; polling a small file is cheap and survives editors that
-// replace the file.
+// trackFilePoll is how often track files are re-read when inotify is
+// not available (keepalived needs inotify; alived falls back to this).
 const trackFilePoll = 200 * time.Millisecond
 
 func newTrackers(c *vrrpComponent) *trackers {
@@ -89,11 +94,14 @@ func (t *trackers) configure(cfg *config.Config) {
 		want[f.Name] = true
 		if old, ok := t.files[f.Name]; ok && old.cfg.File == f.File {
 			old.cfg = *f
+			// keepalived re-reads track files on reload: a change the
+			// watch missed (or made while it was being set up) shows now.
+			t.c.goAdapter(func() { t.readFile(f.Name, old, f.File) })
 			continue
 		} else if ok {
 			old.cancel()
 		}
-		st := &fileState{cfg: *f, value: readTrackFile(f)}
+		st := &fileState{cfg: *f, value: readTrackFile(f.File)}
 		t.files[f.Name] = st
 		t.startFile(f.Name, st)
 	}
@@ -136,12 +144,18 @@ func (t *trackers) startScript(name string, st *scriptState, runner *notify.Runn
 	})
 }
 
-// startFile re-reads the file until cancelled and posts changes.
+// startFile follows the file until cancelled and posts its value to the
+// loop after every change: through the shared inotify watcher, or by
+// polling if there is none.
 func (t *trackers) startFile(name string, st *fileState) {
+	if w := t.watcher(); w != nil {
+		path := st.cfg.File
+		st.cancel = w.Add(path, func() { t.readFile(name, st, path) })
+		return
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	st.cancel = cancel
-	f := st.cfg
-	last := st.value
+	path := st.cfg.File
 	t.c.goAdapter(func() {
 		tick := time.NewTicker(trackFilePoll)
 		defer tick.Stop()
@@ -151,18 +165,45 @@ func (t *trackers) startFile(name string, st *fileState) {
 				return
 			case <-tick.C:
 			}
-			if v := readTrackFile(&f); v != last {
-				last = v
-				t.c.post(func(now time.Time) { t.fileValue(now, name, st, v) })
-			}
+			t.readFile(name, st, path)
 		}
 	})
 }
 
+// readFile reads a track file off the loop and hands the value to it;
+// fileValue drops values that did not change. The path is passed in
+// because st belongs to the loop.
+func (t *trackers) readFile(name string, st *fileState, path string) {
+	v := readTrackFile(path)
+	t.c.post(func(now time.Time) { t.fileValue(now, name, st, v) })
+}
+
+// watcher returns the inotify watcher, starting it on first use; nil
+// means inotify is unavailable and files are polled.
+func (t *trackers) watcher() *filewatch.Watcher {
+	if t.watch != nil || t.stopWatch != nil {
+		return t.watch
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.stopWatch = cancel
+	w, err := filewatch.New(filewatch.Options{Logger: t.c.log})
+	if err != nil {
+		t.c.log.Warn("track_file: no inotify, polling track files", "every", trackFilePoll, "err", err)
+		return nil
+	}
+	t.watch = w
+	t.c.goAdapter(func() {
+		if err := w.Run(ctx); err != nil {
+			t.c.log.Error("track_file: watcher stopped", "err", err)
+		}
+	})
+	return w
+}
+
 // readTrackFile returns the integer at the start of the file; a missing
 // or unreadable file counts as 0, as in keepalived.
-func readTrackFile(f *config.TrackFile) int {
-	b, err := os.ReadFile(f.File)
+func readTrackFile(path string) int {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}
@@ -205,7 +246,7 @@ func (t *trackers) scriptResult(now time.Time, name string, st *scriptState, ok 
 
 // fileValue records a new track_file value.
 func (t *trackers) fileValue(now time.Time, name string, st *fileState, v int) {
-	if t.c.stopped || t.files[name] != st {
+	if t.c.stopped || t.files[name] != st || st.value == v {
 		return
 	}
 	st.value = v
@@ -260,5 +301,8 @@ func (t *trackers) close() {
 	}
 	for _, f := range t.files {
 		f.cancel()
+	}
+	if t.stopWatch != nil {
+		t.stopWatch()
 	}
 }

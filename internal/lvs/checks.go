@@ -68,12 +68,19 @@ func (p *Plan) check(cfg *config.Config, ch *config.Checker, name, where string)
 		p.warnf(ch.Pos, "%s: %v - checker ignored", where, err)
 		return healthcheck.CheckSpec{}, false
 	}
+	if kind == healthcheck.KindFile {
+		// keepalived applies a track file's value as soon as it changes:
+		// no retries, no warmup (alived probes it when inotify reports a
+		// change, and every delay_loop as a safety net).
+		timing.Retry, timing.Warmup = 0, 0
+	}
 	c, err := newChecker(cfg, ch)
 	if err != nil {
 		p.warnf(ch.Pos, "%s: %v - checker ignored", where, err)
 		return healthcheck.CheckSpec{}, false
 	}
-	return healthcheck.CheckSpec{Name: name, Checker: timed(c), Timing: timing}, true
+	logAll := ch.LogAllFailures || cfg.Global.CheckerLogAllFailures
+	return healthcheck.CheckSpec{Name: name, Checker: timed(c, logAll), Timing: timing}, true
 }
 
 // conn fills keepalived's connection options; port is the default when
@@ -204,10 +211,16 @@ func (s *probeStats) get() (time.Duration, string, time.Time) {
 	return s.duration, s.err, s.at
 }
 
-// timedChecker measures every probe of the checker it wraps.
+// timedChecker measures every probe of the checker it wraps and shows
+// the result to the check's checkWatch (checkwatch.go).
 type timedChecker struct {
 	healthcheck.Checker
 	stats *probeStats
+	// logAll is log_all_failures (or global checker_log_all_failures)
+	// for this check; watch is set by the Subsystem before the scheduler
+	// runs the check.
+	logAll bool
+	watch  *checkWatch
 }
 
 // timedBudgetChecker keeps healthcheck.Budgeter visible through the
@@ -219,8 +232,8 @@ type timedBudgetChecker struct {
 
 func (t *timedBudgetChecker) Budget(d time.Duration) time.Duration { return t.b.Budget(d) }
 
-func timed(c healthcheck.Checker) healthcheck.Checker {
-	t := &timedChecker{Checker: c, stats: &probeStats{}}
+func timed(c healthcheck.Checker, logAll bool) healthcheck.Checker {
+	t := &timedChecker{Checker: c, stats: &probeStats{}, logAll: logAll}
 	if b, ok := c.(healthcheck.Budgeter); ok {
 		return &timedBudgetChecker{timedChecker: t, b: b}
 	}
@@ -228,11 +241,52 @@ func timed(c healthcheck.Checker) healthcheck.Checker {
 }
 
 // Check runs the wrapped probe and records its duration and outcome.
-func (t *timedChecker) Check(ctx context.Context) healthcheck.Result {
+func (t *timedChecker) Check(ctx context.Context) (r healthcheck.Result) {
 	start := time.Now()
-	r := t.Checker.Check(ctx)
-	t.stats.record(start, r)
-	return r
+	defer func() {
+		// The scheduler turns a panic into a failure too; recovering
+		// here lets the watch see the same failure.
+		if p := recover(); p != nil {
+			r = healthcheck.Result{Err: fmt.Errorf("checker panicked: %v", p)}
+		}
+		t.stats.record(start, r)
+		if t.watch != nil {
+			t.watch.observe(ctx, r)
+		}
+	}()
+	return t.Checker.Check(ctx)
+}
+
+// unwrap returns the checker a wrapper measures.
+func unwrap(c healthcheck.Checker) healthcheck.Checker {
+	switch t := c.(type) {
+	case *timedChecker:
+		return t.Checker
+	case *timedBudgetChecker:
+		return t.Checker
+	}
+	return c
+}
+
+// logAllOf reports a wrapped checker's log_all_failures.
+func logAllOf(c healthcheck.Checker) bool {
+	switch t := c.(type) {
+	case *timedChecker:
+		return t.logAll
+	case *timedBudgetChecker:
+		return t.logAll
+	}
+	return false
+}
+
+// setWatch makes a wrapped checker report its results to w.
+func setWatch(c healthcheck.Checker, w *checkWatch) {
+	switch t := c.(type) {
+	case *timedChecker:
+		t.watch = w
+	case *timedBudgetChecker:
+		t.watch = w
+	}
 }
 
 // statsOf returns the probe statistics of a wrapped checker.

@@ -94,6 +94,13 @@ type Subsystem struct {
 	live    map[rsID]rsLive
 	stats   map[checkID]*probeStats
 	retired map[rsID]retiredRS
+	// watches follow each check's own state and checkUp is that state as
+	// the loop last heard it, per real server (checkwatch.go).
+	watches map[checkID]*checkWatch
+	checkUp map[rsID]map[string]bool
+	// files asks for FILE_CHECK probes when their files change
+	// (filecheck.go).
+	files fileChecks
 
 	// ctx ends the goroutines the Subsystem owns (scheduler, repair);
 	// done counts them.
@@ -103,10 +110,11 @@ type Subsystem struct {
 
 	// The scheduler's goroutine queues transitions here and posts one
 	// drain at a time to the loop.
-	mu       sync.Mutex
-	queue    []healthcheck.Transition
-	posted   bool
-	draining bool // Stop drains itself; no more posts
+	mu         sync.Mutex
+	queue      []healthcheck.Transition
+	checkQueue []checkEvent
+	posted     bool
+	draining   bool // Stop drains itself; no more posts
 
 	// The published snapshot is rebuilt when state changed (snapDirty)
 	// or when it is older than snapshotMaxAge.
@@ -212,6 +220,8 @@ func (s *Subsystem) Start(now time.Time, cfg *config.Config) error {
 	s.live = map[rsID]rsLive{}
 	s.stats = map[checkID]*probeStats{}
 	s.retired = map[rsID]retiredRS{}
+	s.watches = map[checkID]*checkWatch{}
+	s.checkUp = map[rsID]map[string]bool{}
 	s.cfg = cfg
 	s.register(plan, nil)
 	s.pool.SetConfig(plan.PoolConfig())
@@ -248,6 +258,7 @@ func (s *Subsystem) Start(now time.Time, cfg *config.Config) error {
 		}
 	}()
 	s.started = true
+	s.watchFiles(plan, false)
 	s.syncConfigure(cfg)
 	s.log.Info("lvs: started", "virtual_servers", len(plan.VirtualServers))
 	return nil
@@ -337,6 +348,7 @@ func (s *Subsystem) register(plan *Plan, old *Plan) {
 		}
 		for i, rp := range vp.Reals {
 			id := rsID{vp.Name, rp.Key}
+			names := map[string]bool{}
 			for _, c := range rp.Health.Checks {
 				cid := checkID{id, c.Name}
 				if st, ok := s.stats[cid]; ok {
@@ -344,7 +356,11 @@ func (s *Subsystem) register(plan *Plan, old *Plan) {
 				} else if st := statsOf(c.Checker); st != nil {
 					s.stats[cid] = st
 				}
+				s.attachWatch(id, c)
+				names[c.Name] = true
 			}
+			// Checks a reload removed.
+			s.forgetChecks(id, func(check string) bool { return names[check] })
 			known := oldVS != nil && oldVS.Real(rp.Key) != nil
 			st, err := s.sched.Update(rp.Health)
 			if err != nil {
@@ -352,6 +368,7 @@ func (s *Subsystem) register(plan *Plan, old *Plan) {
 				bare := rp.Health
 				bare.Checks = nil
 				st, _ = s.sched.Update(bare)
+				s.forgetChecks(id, nil)
 			}
 			if !known {
 				s.live[id] = rsLive{state: st}
@@ -392,9 +409,14 @@ func (s *Subsystem) enqueue(t healthcheck.Transition) {
 // drain applies queued transitions; it runs on the loop.
 func (s *Subsystem) drain(time.Time) {
 	s.mu.Lock()
-	q := s.queue
-	s.queue, s.posted = nil, false
+	q, cq := s.queue, s.checkQueue
+	s.queue, s.checkQueue, s.posted = nil, nil, false
 	s.mu.Unlock()
+	if s.started && !s.stopped {
+		for _, ev := range cq {
+			s.checkChanged(ev)
+		}
+	}
 	s.apply(q...)
 }
 
@@ -537,6 +559,7 @@ func (s *Subsystem) Reload(now time.Time, cfg *config.Config) error {
 				s.retired[id] = retiredRS{vs: ov, rs: or}
 			}
 			s.sched.Remove(ov.Name, or.Key)
+			s.forgetChecks(id, nil)
 			delete(s.live, id)
 			for cid := range s.stats {
 				if cid.rsID == id {
@@ -549,6 +572,7 @@ func (s *Subsystem) Reload(now time.Time, cfg *config.Config) error {
 	changes := s.pool.SetConfig(plan.PoolConfig())
 	s.plan = plan
 	s.cfg = cfg
+	s.watchFiles(plan, true)
 	s.syncConfigure(cfg)
 	if s.rec == nil && len(plan.VirtualServers) > 0 {
 		if err := s.openKernel(cfg); err != nil {
