@@ -11,7 +11,6 @@ import (
 	"github.com/alived/alived/internal/testenv"
 )
 
-
 // killBFD kills keepalived's BFD process without a goodbye (no AdminDown
 // packet): the parent is frozen so it cannot restart the child, the child
 // is killed, then the parent. It returns when the child was killed.
