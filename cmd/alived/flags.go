@@ -30,6 +30,7 @@ type options struct {
 	controlSocket string
 	webListen     string
 	webListenSet  bool
+	debugPprof    bool
 	logFormat     string // --log-format; "" means ALIVED_LOG_FORMAT or text
 }
 
@@ -62,6 +63,7 @@ var optSpecs = []optSpec{
 	{"", "control-socket", 1, func(o *options, v string) { o.controlSocket = v }},
 	{"", "log-format", 1, func(o *options, v string) { o.logFormat = v }},
 	{"", "web.listen-address", 1, func(o *options, v string) { o.webListen, o.webListenSet = v, true }},
+	{"", "debug.pprof", 0, func(o *options, _ string) { o.debugPprof = true }},
 }
 
 // parseArgs is a small getopt_long: "-f FILE", "-fFILE", "--use-file FILE",
@@ -156,4 +158,5 @@ const usage = `Usage: alived [OPTION...]
                                  $ALIVED_LOG_FORMAT when set)
       --web.listen-address=ADDR  Prometheus /metrics address
                                  (default 127.0.0.1:9165; "" disables)
+      --debug.pprof            also serve Go profiles at /debug/pprof/ there
 `

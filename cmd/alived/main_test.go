@@ -117,3 +117,19 @@ func TestDumpConfIsResolvedJSON(t *testing.T) {
 		t.Errorf("dump not resolved: %+v", v)
 	}
 }
+
+// TestDebugPprofFlag checks that profiles stay off unless asked for.
+func TestDebugPprofFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{{nil, false}, {[]string{"--debug.pprof"}, true}} {
+		o, err := parseArgs(tc.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := observeFrom(o).Pprof; got != tc.want {
+			t.Errorf("%v: Pprof %v, want %v", tc.args, got, tc.want)
+		}
+	}
+}

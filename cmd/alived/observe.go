@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime"
@@ -40,6 +41,8 @@ type observeOptions struct {
 	ControlSocket string
 	// WebListen is the /metrics address; empty disables it.
 	WebListen string
+	// Pprof adds Go's /debug/pprof/ handlers to the metrics listener.
+	Pprof bool
 	// ConfigFile and ConfigID locate the dump paths in global_defs.
 	ConfigFile, ConfigID string
 }
@@ -65,7 +68,7 @@ func observeFrom(o *options) observeOptions {
 		// sockets apart without another flag.
 		sock = strings.TrimSuffix(o.pidFile, ".pid") + ".sock"
 	}
-	return observeOptions{ControlSocket: sock, WebListen: web, ConfigFile: file, ConfigID: id}
+	return observeOptions{ControlSocket: sock, WebListen: web, Pprof: o.debugPprof, ConfigFile: file, ConfigID: id}
 }
 
 // observer owns everything that watches the daemon from outside the loop:
@@ -157,6 +160,15 @@ func (o *observer) serveMetrics(ctx context.Context, addr string) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics.Handler(reg))
+	if o.opts.Pprof {
+		// Off by default: profiles show internals and cost CPU while
+		// they run. They exist to measure alived where it runs, e.g. in
+		// the checker benchmark's VM.
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("alived: metrics at /metrics\n"))
 	})
