@@ -48,12 +48,19 @@ const (
 	envStrace = "ALIVED_BENCH_STRACE"
 	// envGOMAXPROCS, when set, is passed to alived as GOMAXPROCS.
 	envGOMAXPROCS = "ALIVED_BENCH_GOMAXPROCS"
+	// envPprof, when 1, runs alived with --debug.pprof and logs the top
+	// of a CPU profile taken over the measuring window.
+	envPprof = "ALIVED_BENCH_PPROF"
 
 	// realAddr holds every real server, one port each: TCP_CHECK servers
-	// from tcpBase, HTTP_GET servers from httpBase.
-	realAddr = "10.1.0.1"
-	tcpBase  = 20000
-	httpBase = 40000
+	// from tcpBase, HTTP_GET servers from httpBase, below the ephemeral
+	// ports the probes connect from (a probe's source port must never
+	// take a port a real server is about to listen on again).
+	realAddr  = "10.1.0.1"
+	tcpBase   = 20000
+	httpBase  = 40000
+	portsEnd  = 45000
+	portRange = "45000 65000"
 	// perVS real servers share one virtual server.
 	perVS = 100
 )
@@ -75,7 +82,7 @@ func BenchmarkCheckers(b *testing.B) {
 			b.Fatalf("building alived: %v\n%s", err, out)
 		}
 		env := []string{envBin + "=" + filepath.Join(dir, "alived")}
-		for _, k := range []string{envScales, envWindow, envStrace, envGOMAXPROCS} {
+		for _, k := range []string{envScales, envWindow, envStrace, envGOMAXPROCS, envPprof} {
 			if v := os.Getenv(k); v != "" {
 				env = append(env, k+"="+v)
 			}
@@ -109,7 +116,7 @@ func parseScales(b *testing.B, s string) []scale {
 		t, h, ok := strings.Cut(strings.TrimSpace(f), "x")
 		nt, err1 := strconv.Atoi(t)
 		nh, err2 := strconv.Atoi(h)
-		if !ok || err1 != nil || err2 != nil || nt < 0 || nh < 0 || nt > httpBase-tcpBase || nh > 65535-httpBase {
+		if !ok || err1 != nil || err2 != nil || nt < 0 || nh < 0 || nt > httpBase-tcpBase || nh > portsEnd-httpBase {
 			b.Fatalf("%s: bad workload %q (want TCPxHTTP, e.g. 1000x200)", envScales, f)
 		}
 		out = append(out, scale{nt, nh})
@@ -134,12 +141,16 @@ func guest(b *testing.B) {
 	defer exec.Command("ip", "link", "del", "reals0").Run()
 	// Both tools close thousands of connections a second; the guest's
 	// defaults would run out of ephemeral ports and backlog first.
-	sh(b, "sysctl -qw net.ipv4.ip_local_port_range='10000 65000' net.core.somaxconn=4096 net.ipv4.tcp_max_syn_backlog=4096")
+	sh(b, "sysctl -qw net.ipv4.ip_local_port_range='"+portRange+"' net.core.somaxconn=4096 net.ipv4.tcp_max_syn_backlog=4096")
 
 	tools := []tool{
 		{name: "alived", argv: func(dir, conf string) []string {
-			return []string{bin, "-n", "-l", "-C", "-f", conf, "-p", filepath.Join(dir, "alived.pid"),
+			argv := []string{bin, "-n", "-l", "-C", "-f", conf, "-p", filepath.Join(dir, "alived.pid"),
 				"--control-socket=" + filepath.Join(dir, "alived.sock")}
+			if os.Getenv(envPprof) == "1" {
+				argv = append(argv, "--debug.pprof", "--web.listen-address="+pprofAddr)
+			}
+			return argv
 		}},
 		{name: "keepalived", argv: func(dir, conf string) []string {
 			return []string{"keepalived", "-n", "-l", "-C", "-f", conf, "-p", filepath.Join(dir, "k.pid"),
@@ -346,8 +357,16 @@ func run(b *testing.B, tl tool, sc scale, window time.Duration) result {
 	var self0 syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &self0)
 	t0 := time.Now()
+	var prof chan string
+	if os.Getenv(envPprof) == "1" && tl.name == "alived" {
+		prof = make(chan string, 1)
+		go func() { prof <- cpuProfileTop(dir, bin(tl, dir, conf), window) }()
+	}
 	time.Sleep(window)
 	elapsed := time.Since(t0)
+	if prof != nil {
+		fmt.Fprintf(os.Stderr, "CPU profile of alived (%s):\n%s\n", sc, <-prof)
+	}
 	r.window = elapsed
 	r.cpu = procCPU(b, pid) - cpu0
 	if parent != 0 {
@@ -413,6 +432,28 @@ func run(b *testing.B, tl tool, sc scale, window time.Duration) result {
 	stop()
 	fmt.Fprintf(os.Stderr, "progress: listener process used %.0f %% of a core\n", r.listenerCPUPct)
 	return r
+}
+
+const pprofAddr = "127.0.0.1:9165"
+
+// bin returns the tool's executable.
+func bin(tl tool, dir, conf string) string { return tl.argv(dir, conf)[0] }
+
+// cpuProfileTop takes a CPU profile of alived over d and returns the top
+// of `go tool pprof` (the guest sees the host's Go installation).
+func cpuProfileTop(dir, exe string, d time.Duration) string {
+	path := filepath.Join(dir, "cpu.pprof")
+	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprofAddr, int(d.Seconds())-1)
+	if out, err := exec.Command("curl", "-sfo", path, url).CombinedOutput(); err != nil {
+		return fmt.Sprintf("curl %s: %v %s", url, err, out)
+	}
+	cmd := exec.Command("go", "tool", "pprof", "-top", "-nodecount=35", exe, path)
+	cmd.Env = append(os.Environ(), "HOME="+dir, "GOCACHE="+filepath.Join(dir, "gocache"), "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Sprintf("pprof: %v\n%s", err, out)
+	}
+	return string(out)
 }
 
 func tv(t syscall.Timeval) time.Duration {
