@@ -11,8 +11,8 @@ import (
 // Kind names a checker type with keepalived's block keyword.
 type Kind string
 
-// The checker kinds keepalived knows (BFD_CHECK is not a probe and is left
-// to the daemon).
+// The checker kinds keepalived knows. BFD_CHECK has no probe of its own
+// here: internal/lvs implements it over the daemon's BFD sessions.
 const (
 	KindTCP  Kind = "TCP_CHECK"
 	KindHTTP Kind = "HTTP_GET"
@@ -23,6 +23,7 @@ const (
 	KindPing Kind = "PING_CHECK"
 	KindMisc Kind = "MISC_CHECK"
 	KindFile Kind = "FILE_CHECK"
+	KindBFD  Kind = "BFD_CHECK"
 )
 
 // Checker is one probe of one real server. Check must return by the time

@@ -68,10 +68,11 @@ func (p *Plan) check(cfg *config.Config, ch *config.Checker, name, where string)
 		p.warnf(ch.Pos, "%s: %v - checker ignored", where, err)
 		return healthcheck.CheckSpec{}, false
 	}
-	if kind == healthcheck.KindFile {
-		// keepalived applies a track file's value as soon as it changes:
-		// no retries, no warmup (alived probes it when inotify reports a
-		// change, and every delay_loop as a safety net).
+	if kind == healthcheck.KindFile || kind == healthcheck.KindBFD {
+		// keepalived applies a track file's value, or a BFD session's
+		// state, as soon as it changes: no retries, no warmup (alived
+		// probes it when inotify or the BFD session reports a change, and
+		// every delay_loop as a safety net).
 		timing.Retry, timing.Warmup = 0, 0
 	}
 	c, err := newChecker(cfg, ch)
@@ -157,7 +158,7 @@ func newChecker(cfg *config.Config, ch *config.Checker) (healthcheck.Checker, er
 		}
 		return healthcheck.NewFile(healthcheck.FileOptions{Path: path, Weight: ch.File.Weight, Reverse: ch.File.Reverse})
 	case config.CheckBFD:
-		return nil, fmt.Errorf("BFD_CHECK is not supported by alived yet")
+		return newBFDChecker(ch)
 	}
 	return nil, fmt.Errorf("unknown checker %q", ch.Kind)
 }

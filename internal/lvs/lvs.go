@@ -101,6 +101,8 @@ type Subsystem struct {
 	// files asks for FILE_CHECK probes when their files change
 	// (filecheck.go).
 	files fileChecks
+	// bfd is the BFD_CHECK sessions' state (bfd.go).
+	bfd bfdBoard
 
 	// ctx ends the goroutines the Subsystem owns (scheduler, repair);
 	// done counts them.
@@ -208,6 +210,7 @@ func (s *Subsystem) Start(now time.Time, cfg *config.Config) error {
 		return errors.New("lvs: already started")
 	}
 	plan := BuildPlan(cfg)
+	s.bindBFD(plan)
 	s.logDiagnostics(plan)
 	sched, err := healthcheck.NewScheduler(healthcheck.Options{
 		MaxConcurrent: s.opt.MaxConcurrent, OnTransition: s.enqueue, Rand: s.opt.Rand,
@@ -545,6 +548,7 @@ func (s *Subsystem) Reload(now time.Time, cfg *config.Config) error {
 		return errors.New("lvs: not running")
 	}
 	plan := BuildPlan(cfg)
+	s.bindBFD(plan)
 	s.logDiagnostics(plan)
 	s.snapDirty = true
 	old := s.plan
