@@ -297,7 +297,6 @@ func buildRuntimeStatus() map[string]runtimeEntry {
 	gap(gd, "startup_script", "not run")
 	gap(gd, "shutdown_script", "not run")
 	gap(gd, "vrrp_startup_delay", "instances start at once")
-	gap(gd, "no_checker_emails", "a mail is still sent for every checker state change")
 	gap(vi, "track_process", "not tracked")
 	gap(vi, "track_bfd", "not tracked")
 	gap(vi, "unicast_fault_no_peer", "without peers the instance uses multicast instead of going to FAULT")
@@ -334,7 +333,8 @@ func buildRuntimeStatus() map[string]runtimeEntry {
 	// vrrp_script and track_file objects (internal/daemon/trackers.go).
 	sup("vrrp_script", "script", "interval", "timeout", "weight", "rise", "fall", "init_fail", "user")
 	for _, b := range []string{"track_file", "vrrp_track_file"} {
-		sup(b, "file", "weight")
+		sup(b, "weight")
+		set(b, "file", StatusSupported, "watched with inotify: edits, renames over it and deletes apply at once")
 		set(b, "init_file", StatusParsed, "the file is not created; a missing file reads as 0")
 	}
 
@@ -381,7 +381,16 @@ func buildRuntimeStatus() map[string]runtimeEntry {
 	sup(rs+"/UDP_CHECK", "payload", "require_reply", "min_reply_length", "max_reply_length")
 	sup(rs+"/MISC_CHECK", "alpha", "delay_before_retry", "delay_loop", "retry", "warmup", "misc_path",
 		"misc_timeout", "misc_dynamic", "user")
-	sup(rs+"/FILE_CHECK", "track_file", "weight")
+	sup(rs+"/FILE_CHECK", "weight")
+	set(rs+"/FILE_CHECK", "track_file", StatusSupported, "watched with inotify: a change is probed at once, delay_loop is only a safety net")
+
+	// Per-checker log lines and mails (internal/lvs/checkwatch.go).
+	set(gd, "no_checker_emails", StatusSupported, "only checker changes that take a real server out of or back into IPVS are mailed")
+	sup(gd, "checker_log_all_failures")
+	for _, c := range []string{"HTTP_GET", "SSL_GET", "TCP_CHECK", "SMTP_CHECK", "SMTP_CHECK/host",
+		"DNS_CHECK", "UDP_CHECK", "PING_CHECK", "MISC_CHECK"} {
+		sup(rs+"/"+c, "log_all_failures")
+	}
 
 	sup("SSL", "ca", "certificate", "key")
 	set("SSL", "password", StatusNotYet, "encrypted keys are not supported: with a password every SSL_GET checker is dropped with a warning")
