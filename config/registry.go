@@ -293,12 +293,17 @@ func buildRuntimeStatus() map[string]runtimeEntry {
 		gap(top, k, "not installed")
 	}
 	gap(top, "vrrp_track_process", "processes are not tracked")
-	gap(top, "bfd_instance", "no BFD sessions are run")
+	// bfd_instance (bfd, bfd/netio, internal/daemon/bfd*.go): asynchronous
+	// mode as keepalived runs it.
+	set(top, "bfd_instance", StatusSupported, "asynchronous mode; no authentication, echo or demand mode (keepalived has none either)")
+	sup("bfd_instance", "neighbor_ip", "source_ip", "min_rx", "min_tx", "idle_tx", "multiplier", "passive",
+		"ttl", "max_hops", "weight", "vrrp", "checker")
+	set("bfd_instance", "multihop", StatusSupported, "RFC 5883 port 4784; the TTL check is max_hops as for single hop")
 	gap(gd, "startup_script", "not run")
 	gap(gd, "shutdown_script", "not run")
 	gap(gd, "vrrp_startup_delay", "instances start at once")
 	gap(vi, "track_process", "not tracked")
-	gap(vi, "track_bfd", "not tracked")
+	sup(vi, "track_bfd")
 	gap(vi, "unicast_fault_no_peer", "without peers the instance uses multicast instead of going to FAULT")
 	for _, k := range []string{"track_interface", "track_script", "track_file", "track_process", "track_bfd"} {
 		gap(sg, k, "group-level tracking is not applied; track in the member instances")
@@ -355,10 +360,8 @@ func buildRuntimeStatus() map[string]runtimeEntry {
 		"delay_before_retry", "warmup", "connect_timeout", "delay_loop", "smtp_alert", "virtualhost",
 		"notify_up", "notify_down", "HTTP_GET", "SSL_GET", "TCP_CHECK", "SMTP_CHECK", "DNS_CHECK",
 		"MISC_CHECK", "UDP_CHECK", "PING_CHECK", "FILE_CHECK")
-	set(rs, "BFD_CHECK", StatusNotYet, "the checker is dropped with a warning")
-	for _, k := range []string{"alpha", "name"} {
-		set(rs+"/BFD_CHECK", k, StatusNotYet, "BFD_CHECK is dropped with a warning")
-	}
+	set(rs, "BFD_CHECK", StatusSupported, "follows its bfd_instance's Up/Down events; up (down with alpha) until the session first reports")
+	sup(rs+"/BFD_CHECK", "alpha", "name")
 	for _, c := range []string{"HTTP_GET", "SSL_GET", "TCP_CHECK", "SMTP_CHECK", "SMTP_CHECK/host",
 		"DNS_CHECK", "UDP_CHECK"} {
 		sup(rs+"/"+c, checkerCommon...)
