@@ -374,16 +374,39 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	s.running = true
 	s.mu.Unlock()
 	results := make(chan probeDone)
+	batches := make(chan []probeDone)
 	inflight := 0
-	var ready []*job // due, waiting for a concurrency slot
+	var ready []*job      // due, waiting for a concurrency slot
+	var early []probeDone // probes the poller finished as they started
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+
+	// TCP_CHECK probes run on the scheduler's own epoll loop, started with
+	// the first of them, where the platform has one; without it (or if it
+	// cannot start) they run like every other checker, one goroutine per
+	// probe.
+	var poller connectPoller
+	noPoller := false
 
 	// start runs under s.mu: the spec is copied here because Update may
 	// replace it while the probe runs.
 	start := func(j *job) {
 		inflight++
 		spec := j.spec
+		if tc, ok := spec.Checker.(*TCPChecker); ok && !noPoller {
+			if poller == nil {
+				var err error
+				if poller, err = newConnectPoller(batches); err != nil {
+					poller, noPoller = nil, true
+				}
+			}
+			if poller != nil {
+				if d, done := poller.start(j, tc.o.Conn, tc.how, spec.Timing.ConnectTimeout); done {
+					early = append(early, d)
+				}
+				return
+			}
+		}
 		go func() {
 			begin := time.Now()
 			r := runProbe(ctx, spec)
@@ -418,25 +441,60 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		for _, t := range pending {
 			s.emit(t)
 		}
+		if len(early) > 0 {
+			// Finished while starting (refused at once, bad bind_if):
+			// apply them and look at the queue again before waiting.
+			for _, d := range early {
+				inflight--
+				s.finish(d)
+			}
+			early = early[:0]
+			continue
+		}
 		if next >= 0 {
 			timer.Reset(next)
 		}
 
 		select {
 		case <-ctx.Done():
+			if poller != nil {
+				poller.stop()
+			}
 			for inflight > 0 {
-				<-results
-				inflight--
+				select {
+				case <-results:
+					inflight--
+				case b := <-batches:
+					inflight -= len(b)
+				}
+			}
+			if poller != nil {
+				poller.wait()
 			}
 			s.shutdown()
 			return nil
 		case d := <-results:
 			inflight--
 			s.finish(d)
+		case b := <-batches:
+			inflight -= len(b)
+			s.finishBatch(b)
 		case <-timer.C:
 		case <-s.wake:
 		}
 	}
+}
+
+// connectPoller runs TCP_CHECK probes without a goroutine each (see
+// epollPoller). start is called with s.mu held.
+type connectPoller interface {
+	// start begins a probe; if its outcome is already known it returns
+	// it with true, otherwise the result arrives later in a batch.
+	start(j *job, c Conn, how closeHow, timeout time.Duration) (probeDone, bool)
+	// stop fails the probes in flight (delivering them) and ends the
+	// poller; wait returns when it has ended.
+	stop()
+	wait()
 }
 
 // Budgeter is implemented by checkers whose probe has several steps each
@@ -470,6 +528,19 @@ func runProbe(ctx context.Context, spec CheckSpec) (r Result) {
 func (s *Scheduler) finish(d probeDone) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.finishLocked(d)
+}
+
+// finishBatch applies a poller's batch of results under one lock.
+func (s *Scheduler) finishBatch(b []probeDone) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range b {
+		s.finishLocked(d)
+	}
+}
+
+func (s *Scheduler) finishLocked(d probeDone) {
 	j := d.j
 	srv := j.srv
 	if j.dropped {

@@ -3,9 +3,12 @@ package healthcheck
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -58,13 +61,18 @@ func TestTCPCheckClosesWithFIN(t *testing.T) {
 // leaving it in TIME_WAIT, where it would fail the next probe's bind.
 func TestTCPCheckBindPortProbesBackToBack(t *testing.T) {
 	ap, ends := endOfProbe(t)
-	c, err := NewTCP(TCPOptions{Conn: Conn{Addr: ap, BindPort: closedPort(t).Port()}})
+	// bindto with the port: a wildcard bind would also collide with other
+	// tests' connections parked in TIME_WAIT on that port.
+	src := closedPort(t)
+	c, err := NewTCP(TCPOptions{Conn: Conn{Addr: ap, BindTo: src.Addr(), BindPort: src.Port()}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 3; i++ {
 		r, _ := checkWithin(t, c, time.Second)
-		mustPass(t, r)
+		if r.Err != nil {
+			t.Fatalf("probe %d: %v", i, r.Err)
+		}
 		if err := awaitEnd(t, ends); !errors.Is(err, syscall.ECONNRESET) {
 			t.Errorf("probe %d: server read %v, want a reset", i, err)
 		}
@@ -201,5 +209,132 @@ func TestSockaddrOf(t *testing.T) {
 	}
 	if _, _, err := sockaddrOf(netip.MustParseAddrPort("[fe80::1%alived-none0]:80"), ""); err == nil {
 		t.Error("unknown zone accepted")
+	}
+}
+
+// tcpSpec is a TCP_CHECK on the scheduler's epoll poller.
+func tcpSpec(t *testing.T, c Conn, tm Timing) []CheckSpec {
+	t.Helper()
+	tc, err := NewTCP(TCPOptions{Conn: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []CheckSpec{{Name: "TCP_CHECK", Checker: tc, Timing: tm}}
+}
+
+// acceptAndClose serves l until it is closed.
+func acceptAndClose(l net.Listener) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		c.Close()
+	}
+}
+
+func TestSchedulerTCPCheckDownAndUpOnPoller(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ap := addrOf(t, l.Addr())
+	go acceptAndClose(l)
+	s, ch := startScheduler(t, Options{})
+	if _, err := s.Add(RealServer{RealServer: "rs", Weight: 1, Checks: tcpSpec(t, Conn{Addr: ap}, fast(0))}); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	tr := next(t, ch)
+	if !tr.Down() || !strings.Contains(tr.Reason, "refused") {
+		t.Fatalf("got %+v, want down with connection refused", tr)
+	}
+	l, err = net.Listen("tcp", ap.String())
+	if err != nil {
+		t.Skipf("port %d taken meanwhile: %v", ap.Port(), err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go acceptAndClose(l)
+	if tr := next(t, ch); !tr.Up() {
+		t.Fatalf("got %+v, want up", tr)
+	}
+	if st := s.Snapshot()[0].Checks[0]; st.Runs < 2 || st.Failures < 1 {
+		t.Errorf("snapshot %+v: want runs and the failure counted", st)
+	}
+}
+
+func TestSchedulerTCPCheckTimeoutOnPoller(t *testing.T) {
+	ap := synDropper(t)
+	s, ch := startScheduler(t, Options{})
+	tm := fast(0)
+	tm.ConnectTimeout = 200 * time.Millisecond
+	if _, err := s.Add(RealServer{RealServer: "rs", Weight: 1, Checks: tcpSpec(t, Conn{Addr: ap}, tm)}); err != nil {
+		t.Fatal(err)
+	}
+	tr := next(t, ch)
+	if !tr.Down() || !strings.Contains(tr.Reason, ErrTimeout.Error()) {
+		t.Fatalf("got %+v, want down by timeout", tr)
+	}
+	st := s.Snapshot()[0].Checks[0]
+	if st.LastDuration < tm.ConnectTimeout || st.LastDuration > tm.ConnectTimeout+time.Second {
+		t.Errorf("timed-out probe took %v, want about %v", st.LastDuration, tm.ConnectTimeout)
+	}
+}
+
+// TestSchedulerTCPCheckLocalErrorOnPoller: a probe that fails before the
+// handshake (no such bind_if) is reported like any other failure.
+func TestSchedulerTCPCheckLocalErrorOnPoller(t *testing.T) {
+	ap := serveConns(t, func(net.Conn, <-chan struct{}) {})
+	s, ch := startScheduler(t, Options{})
+	if _, err := s.Add(RealServer{RealServer: "rs", Weight: 1, Checks: tcpSpec(t, Conn{Addr: ap, BindIf: "alived-none0"}, fast(0))}); err != nil {
+		t.Fatal(err)
+	}
+	if tr := next(t, ch); !tr.Down() || !strings.Contains(tr.Reason, "bind_if alived-none0") {
+		t.Fatalf("got %+v, want down naming bind_if", tr)
+	}
+}
+
+// TestSchedulerStopsWithTCPProbesInFlight: stopping the scheduler ends
+// handshakes still waiting on the poller at once, not at connect_timeout.
+func TestSchedulerStopsWithTCPProbesInFlight(t *testing.T) {
+	hung := synDropper(t)
+	// A refused probe, started in the same pass as the hung ones: once it
+	// has a result, the hung ones are in flight.
+	refusedDown := make(chan struct{})
+	var once sync.Once
+	s, err := NewScheduler(Options{OnTransition: func(tr Transition) {
+		if tr.RealServer == "refused" && tr.Down() {
+			once.Do(func() { close(refusedDown) })
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := fast(0)
+	tm.ConnectTimeout = time.Minute
+	for i := 0; i < 50; i++ {
+		if _, err := s.Add(RealServer{RealServer: fmt.Sprint("hung", i), Weight: 1, Checks: tcpSpec(t, Conn{Addr: hung}, tm)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Add(RealServer{RealServer: "refused", Weight: 1, Checks: tcpSpec(t, Conn{Addr: closedPort(t)}, tm)}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	select {
+	case <-refusedDown:
+	case <-time.After(5 * time.Second):
+		t.Fatal("refused probe never reported")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return with probes in flight")
 	}
 }

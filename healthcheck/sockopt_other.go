@@ -19,3 +19,9 @@ func setSockOpts(_ syscall.RawConn, _ string, _ uint32) error {
 func (c Conn) dialTCP(ctx context.Context, _ closeHow) (net.Conn, func(), error) {
 	return c.dial(ctx, "tcp")
 }
+
+// newConnectPoller: without epoll, TCP_CHECK runs on goroutines like the
+// other checkers.
+func newConnectPoller(chan<- []probeDone) (connectPoller, error) {
+	return nil, errors.New("no epoll on this platform")
+}
