@@ -115,3 +115,69 @@ func BenchmarkHTTPCheck(b *testing.B) {
 	}
 	reportCPU(b, cpu0)
 }
+
+// wrapped hides a checker's type, so the scheduler runs it on a goroutine
+// per probe (the path TCP_CHECK took before the epoll poller).
+type wrapped struct{ Checker }
+
+// benchSchedulerTCP runs TCP_CHECKs of 100 real servers through a
+// scheduler against one loopback listener until b.N probes completed.
+func benchSchedulerTCP(b *testing.B, wrap bool) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	ap, _ := netipAddrPort(l.Addr())
+	var n atomic.Int64
+	var failed atomic.Value
+	done := make(chan struct{})
+	s, err := NewScheduler(Options{OnTransition: func(Transition) {}, OnProbe: func(p Probe) {
+		if p.Result.Err != nil {
+			failed.CompareAndSwap(nil, p.Result.Err)
+		}
+		if n.Add(1) == int64(b.N) {
+			close(done)
+		}
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tm := Timing{DelayLoop: time.Nanosecond, ConnectTimeout: 5 * time.Second}
+	for i := 0; i < 100; i++ {
+		var c Checker
+		c, _ = NewTCP(TCPOptions{Conn: Conn{Addr: ap}})
+		if wrap {
+			c = wrapped{c}
+		}
+		s.Add(RealServer{RealServer: fmt.Sprint(i), Checks: []CheckSpec{{Name: "tcp", Checker: c, Timing: tm}}})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	b.ResetTimer()
+	cpu0 := cpuClock()
+	go func() { s.Run(ctx); close(stopped) }()
+	<-done
+	b.StopTimer()
+	reportCPU(b, cpu0)
+	cancel()
+	<-stopped
+	if err, _ := failed.Load().(error); err != nil {
+		b.Fatalf("a probe failed: %v", err)
+	}
+}
+
+// BenchmarkSchedulerTCPPoller: TCP_CHECK on the scheduler's epoll loop.
+func BenchmarkSchedulerTCPPoller(b *testing.B) { benchSchedulerTCP(b, false) }
+
+// BenchmarkSchedulerTCPGoroutine: the same probes, one goroutine each.
+func BenchmarkSchedulerTCPGoroutine(b *testing.B) { benchSchedulerTCP(b, true) }

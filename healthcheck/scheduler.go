@@ -78,6 +78,24 @@ type Options struct {
 	// Rand draws warmup delays; nil uses a randomly seeded source. Tests
 	// pass a seeded one for repeatable schedules.
 	Rand *rand.Rand
+	// OnProbe, if set, receives every probe's outcome (not those of checks
+	// removed meanwhile), from the goroutine running Run, without any lock
+	// held, before the transition the probe may cause. It is for
+	// per-probe statistics and log_all_failures; use it instead of
+	// wrapping checkers, which hides TCP_CHECK from the scheduler's epoll
+	// loop and costs a goroutine per probe. It must be quick.
+	OnProbe func(Probe)
+}
+
+// Probe is one completed probe, as reported to Options.OnProbe.
+type Probe struct {
+	VirtualServer string
+	RealServer    string
+	Check         string
+	Kind          Kind
+	Result        Result
+	Start         time.Time
+	Duration      time.Duration
 }
 
 // Scheduler runs all checks of all real servers. Add, Update, Remove and
@@ -86,7 +104,11 @@ type Options struct {
 type Scheduler struct {
 	maxConc int
 	emit    func(Transition)
+	onProbe func(Probe)
 	rnd     *rand.Rand
+	// probes collects OnProbe reports under mu; only Run's goroutine
+	// (finish, finishBatch) touches it.
+	probes []Probe
 
 	mu      sync.Mutex
 	servers map[serverKey]*server
@@ -139,6 +161,7 @@ func NewScheduler(o Options) (*Scheduler, error) {
 	s := &Scheduler{
 		maxConc: o.MaxConcurrent,
 		emit:    o.OnTransition,
+		onProbe: o.OnProbe,
 		rnd:     o.Rand,
 		servers: make(map[serverKey]*server),
 		wake:    make(chan struct{}, 1),
@@ -526,18 +549,23 @@ func runProbe(ctx context.Context, spec CheckSpec) (r Result) {
 // the lock in the order the state changed and emitted by Run's loop, so
 // the daemon sees them in that order whatever goroutine caused them.
 func (s *Scheduler) finish(d probeDone) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.finishLocked(d)
+	s.finishBatch([]probeDone{d})
 }
 
-// finishBatch applies a poller's batch of results under one lock.
+// finishBatch applies a batch of results under one lock, then reports the
+// probes to OnProbe.
 func (s *Scheduler) finishBatch(b []probeDone) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	for _, d := range b {
 		s.finishLocked(d)
 	}
+	probes := s.probes
+	s.mu.Unlock()
+	for i, p := range probes {
+		s.onProbe(p)
+		probes[i] = Probe{}
+	}
+	s.probes = probes[:0]
 }
 
 func (s *Scheduler) finishLocked(d probeDone) {
@@ -550,6 +578,10 @@ func (s *Scheduler) finishLocked(d probeDone) {
 	j.lastDur = d.end.Sub(d.start)
 	if d.r.Err != nil {
 		j.failures++
+	}
+	if s.onProbe != nil {
+		s.probes = append(s.probes, Probe{VirtualServer: srv.key.vs, RealServer: srv.key.rs, Check: j.spec.Name,
+			Kind: j.spec.Checker.Kind(), Result: d.r, Start: d.start, Duration: j.lastDur})
 	}
 	delay := j.tr.step(j.spec.Timing, d.r, srv.base)
 	j.due = d.end.Add(delay)

@@ -338,3 +338,63 @@ func TestSchedulerStopsWithTCPProbesInFlight(t *testing.T) {
 		t.Fatal("Run did not return with probes in flight")
 	}
 }
+
+// TestSchedulerOnProbeReportsEveryProbe: OnProbe sees the probes of both
+// paths (TCP_CHECK on the poller, other checkers on goroutines) with their
+// outcome, before the transition they cause.
+func TestSchedulerOnProbeReportsEveryProbe(t *testing.T) {
+	probes := make(chan Probe, 100)
+	events := make(chan string, 200)
+	s, err := NewScheduler(Options{
+		OnProbe: func(p Probe) {
+			events <- "probe " + p.RealServer
+			select {
+			case probes <- p:
+			default:
+			}
+		},
+		OnTransition: func(tr Transition) { events <- "transition " + tr.RealServer },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := fast(0)
+	tm.DelayLoop = time.Hour // one probe each
+	refused := closedPort(t)
+	if _, err := s.Add(RealServer{VirtualServer: "vs", RealServer: "tcp", Weight: 1, Checks: tcpSpec(t, Conn{Addr: refused}, tm)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Add(RealServer{VirtualServer: "vs", RealServer: "misc", Weight: 1,
+		Checks: []CheckSpec{{Name: "m", Checker: &scripted{script: []bool{true}}, Timing: tm}}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	got := map[string]Probe{}
+	for len(got) < 2 {
+		select {
+		case p := <-probes:
+			got[p.RealServer] = p
+		case <-time.After(3 * time.Second):
+			t.Fatalf("only %d probes reported", len(got))
+		}
+	}
+	if p := got["tcp"]; p.Kind != KindTCP || p.Check != "TCP_CHECK" || p.VirtualServer != "vs" ||
+		!errors.Is(p.Result.Err, syscall.ECONNREFUSED) || p.Duration <= 0 || p.Start.IsZero() {
+		t.Errorf("TCP probe reported as %+v", p)
+	}
+	if p := got["misc"]; p.Check != "m" || p.Result.Err != nil {
+		t.Errorf("scripted probe reported as %+v", p)
+	}
+	// The refused TCP probe takes its server down: the probe comes first.
+	for ev := range events {
+		if ev == "transition tcp" {
+			t.Fatal("transition reported before its probe")
+		}
+		if ev == "probe tcp" {
+			break
+		}
+	}
+}
