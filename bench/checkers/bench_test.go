@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -447,7 +448,12 @@ func cpuProfileTop(dir, exe string, d time.Duration) string {
 	if out, err := exec.Command("curl", "-sfo", path, url).CombinedOutput(); err != nil {
 		return fmt.Sprintf("curl %s: %v %s", url, err, out)
 	}
-	cmd := exec.Command("go", "tool", "pprof", "-top", "-nodecount=35", exe, path)
+	// The guest's PATH lacks the Go installation the host test ran with.
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(gobin); err != nil {
+		gobin = "/usr/local/go/bin/go"
+	}
+	cmd := exec.Command(gobin, "tool", "pprof", "-top", "-nodecount=40", exe, path)
 	cmd.Env = append(os.Environ(), "HOME="+dir, "GOCACHE="+filepath.Join(dir, "gocache"), "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
