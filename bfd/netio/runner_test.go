@@ -79,7 +79,7 @@ func sessionCfg(name string, self, peer string) SessionConfig {
 func startRunner(t *testing.T, port int, rec *recorder, c SessionConfig) (*Runner, context.CancelFunc) {
 	t.Helper()
 	r := NewRunner(Options{OnChange: rec.add, Port: port, ListenAddrs: []netip.Addr{c.Source},
-		Rand: rand.New(rand.NewPCG(uint64(port), uint64(len(c.Name))))})
+		Rand: rand.New(rand.NewPCG(uint64(port), uint64(c.Name[0])))})
 	if err := r.Configure([]SessionConfig{c}); err != nil {
 		t.Fatal(err)
 	}
@@ -107,10 +107,11 @@ func TestLoopbackPair(t *testing.T) {
 	_, stopB := startRunner(t, port, rb, sessionCfg("b", "127.0.0.2", "127.0.0.1"))
 	ra.waitFor(t, "a", bfd.StateUp, 5*time.Second)
 	rb.waitFor(t, "b", bfd.StateUp, 5*time.Second)
-	st := a.Status()
-	if len(st) != 1 || st[0].TxInterval != 10*time.Millisecond || st[0].DetectTime != 50*time.Millisecond {
-		t.Fatalf("status %+v", st)
-	}
+	// Up, both sides poll from idle_tx to min_tx; then 10 ms x 5.
+	waitStatus(t, a, func(st Status) bool {
+		return !st.Polling && st.RemoteMinTx == 10*time.Millisecond && st.TxInterval == 10*time.Millisecond &&
+			st.DetectTime == 50*time.Millisecond
+	})
 
 	stopB()
 	if c := ra.waitFor(t, "a", bfd.StateDown, time.Second); c.Diag != bfd.DiagNeighborSignaledDown {
@@ -154,24 +155,33 @@ func TestReconfigureKeepsSession(t *testing.T) {
 	if err := a.Configure([]SessionConfig{ca}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		st := a.Status()[0]
+	waitStatus(t, a, func(st Status) bool {
 		if st.LocalDiscr != before || st.State != bfd.StateUp {
 			t.Fatalf("reconfigure reset the session: %+v", st)
 		}
-		if st.TxInterval == 20*time.Millisecond && !st.Polling {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("new min_tx never agreed: %+v", st)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return st.TxInterval == 20*time.Millisecond && !st.Polling
+	})
 	if err := a.Configure(nil); err != nil {
 		t.Fatal(err)
 	}
 	if c := rb.waitFor(t, "b", bfd.StateDown, time.Second); c.Diag != bfd.DiagNeighborSignaledDown {
 		t.Fatalf("b: %v", c.Diag)
+	}
+}
+
+// waitStatus polls the runner's only session until ok holds (the runner
+// publishes no event for timer changes).
+func waitStatus(t *testing.T, r *Runner, ok func(Status) bool) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		st := r.Status()
+		if len(st) == 1 && ok(st[0]) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status never settled: %+v", st)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
