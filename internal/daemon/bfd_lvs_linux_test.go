@@ -157,6 +157,28 @@ virtual_server 192.0.2.10 80 {
 		t.Fatal("real server left the pool while its BFD session came Up")
 	}
 
+	// Reload as a diff: the unchanged session keeps its state, and new
+	// timers go through a Poll Sequence without leaving Up.
+	transitions := func() int {
+		b, _ := d.Snapshot().Components["bfd"].(BFDSnapshot)
+		return b.Sessions[0].Transitions
+	}
+	before := transitions()
+	if err := d.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	conf, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, []byte(strings.Replace(string(conf), "min_tx 50", "min_tx 80", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // a second of 80 ms packets, polls included
+	if got := transitions(); got != before || bfdState() != "Up" {
+		t.Fatalf("after two reloads: state %s, %d transitions (was %d)", bfdState(), got, before)
+	}
+
 	killed := killK()
 	waitFor(t, "BFD_CHECK server out of the pool", func() bool { return !inPool("192.0.2.2") })
 	t.Logf("BFD_CHECK: keepalived killed -> real server out of the pool after %v (detection time 250ms)", time.Since(killed))
