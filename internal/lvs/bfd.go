@@ -84,7 +84,7 @@ func (s *Subsystem) bindBFD(plan *Plan) {
 	for _, vp := range plan.VirtualServers {
 		for _, rp := range vp.Reals {
 			for _, c := range rp.Health.Checks {
-				if bc, ok := unwrap(c.Checker).(*bfdChecker); ok {
+				if bc, ok := c.Checker.(*bfdChecker); ok {
 					bc.board = &s.bfd
 				}
 			}
@@ -104,7 +104,7 @@ func (s *Subsystem) BFDStateChanged(now time.Time, name string, up bool) {
 	for _, vp := range s.plan.VirtualServers {
 		for _, rp := range vp.Reals {
 			for _, c := range rp.Health.Checks {
-				if bc, ok := unwrap(c.Checker).(*bfdChecker); ok && bc.name == name {
+				if bc, ok := c.Checker.(*bfdChecker); ok && bc.name == name {
 					targets = append(targets, fileTarget{vs: vp.Name, rs: rp.Key, check: c.Name})
 				}
 			}

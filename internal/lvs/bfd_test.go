@@ -82,7 +82,7 @@ func TestBFDCheck(t *testing.T) {
 		for _, vp := range r.sub.plan.VirtualServers {
 			for _, rp := range vp.Reals {
 				for _, c := range rp.Health.Checks {
-					if bc, ok := unwrap(c.Checker).(*bfdChecker); ok && bc.board == &r.sub.bfd {
+					if bc, ok := c.Checker.(*bfdChecker); ok && bc.board == &r.sub.bfd {
 						bound++
 					}
 				}

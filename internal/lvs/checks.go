@@ -1,11 +1,8 @@
 package lvs
 
 import (
-	"context"
 	"fmt"
 	"net/netip"
-	"sync"
-	"time"
 
 	"github.com/alived/alived/config"
 	"github.com/alived/alived/healthcheck"
@@ -17,9 +14,18 @@ import (
 // (virtual_server → real_server → checker) and the per-kind defaults; what
 // is left here is the translation into option structs. A checker that
 // healthcheck refuses becomes a warning at its file:line and is left out,
-// as keepalived drops a checker it cannot parse.
-func (p *Plan) checks(cfg *config.Config, v *config.VirtualServer, r *config.RealServer) []healthcheck.CheckSpec {
-	var out []healthcheck.CheckSpec
+// as keepalived drops a checker it cannot parse. logAll holds the names of
+// the checks with log_all_failures (or global checker_log_all_failures).
+func (p *Plan) checks(cfg *config.Config, v *config.VirtualServer, r *config.RealServer) (out []healthcheck.CheckSpec, logAll map[string]bool) {
+	logAll = map[string]bool{}
+	add := func(ch *config.Checker, name, where string) {
+		if spec, ok := p.check(cfg, ch, name, where); ok {
+			out = append(out, spec)
+			if ch.LogAllFailures || cfg.Global.CheckerLogAllFailures {
+				logAll[name] = true
+			}
+		}
+	}
 	count := map[config.CheckerKind]int{}
 	for _, ch := range r.Checkers {
 		count[ch.Kind]++
@@ -33,17 +39,13 @@ func (p *Plan) checks(cfg *config.Config, v *config.VirtualServer, r *config.Rea
 			for i, h := range ch.SMTP.Hosts {
 				hc := *h
 				hc.Kind, hc.SMTP = config.CheckSMTP, &config.SMTPCheck{HeloName: ch.SMTP.HeloName}
-				if spec, ok := p.check(cfg, &hc, fmt.Sprintf("%s/host%d", name, i+1), where); ok {
-					out = append(out, spec)
-				}
+				add(&hc, fmt.Sprintf("%s/host%d", name, i+1), where)
 			}
 			continue
 		}
-		if spec, ok := p.check(cfg, ch, name, where); ok {
-			out = append(out, spec)
-		}
+		add(ch, name, where)
 	}
-	return out
+	return out, logAll
 }
 
 // check builds one spec; false means it was dropped with a warning.
@@ -80,8 +82,7 @@ func (p *Plan) check(cfg *config.Config, ch *config.Checker, name, where string)
 		p.warnf(ch.Pos, "%s: %v - checker ignored", where, err)
 		return healthcheck.CheckSpec{}, false
 	}
-	logAll := ch.LogAllFailures || cfg.Global.CheckerLogAllFailures
-	return healthcheck.CheckSpec{Name: name, Checker: timed(c, logAll), Timing: timing}, true
+	return healthcheck.CheckSpec{Name: name, Checker: c, Timing: timing}, true
 }
 
 // conn fills keepalived's connection options; port is the default when
@@ -183,131 +184,4 @@ func newHTTP(cfg *config.Config, ch *config.Checker) (healthcheck.Checker, error
 		o.SSL = healthcheck.SSLOptions{CA: s.CA, Certificate: s.Certificate, Key: s.Key, Password: s.Password}
 	}
 	return healthcheck.NewHTTP(o)
-}
-
-// probeStats is what the last probe of one check took and returned; the
-// scheduler's snapshot has no durations, so each checker is wrapped to
-// measure them.
-type probeStats struct {
-	mu       sync.Mutex
-	duration time.Duration
-	err      string
-	at       time.Time
-}
-
-func (s *probeStats) record(start time.Time, r healthcheck.Result) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.at = time.Now()
-	s.duration = s.at.Sub(start)
-	s.err = ""
-	if r.Err != nil {
-		s.err = r.Err.Error()
-	}
-}
-
-func (s *probeStats) get() (time.Duration, string, time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.duration, s.err, s.at
-}
-
-// timedChecker measures every probe of the checker it wraps and shows
-// the result to the check's checkWatch (checkwatch.go).
-type timedChecker struct {
-	healthcheck.Checker
-	stats *probeStats
-	// logAll is log_all_failures (or global checker_log_all_failures)
-	// for this check; watch is set by the Subsystem before the scheduler
-	// runs the check.
-	logAll bool
-	watch  *checkWatch
-}
-
-// timedBudgetChecker keeps healthcheck.Budgeter visible through the
-// wrapper (HTTP_GET with several urls gets a deadline per url).
-type timedBudgetChecker struct {
-	*timedChecker
-	b healthcheck.Budgeter
-}
-
-func (t *timedBudgetChecker) Budget(d time.Duration) time.Duration { return t.b.Budget(d) }
-
-func timed(c healthcheck.Checker, logAll bool) healthcheck.Checker {
-	t := &timedChecker{Checker: c, stats: &probeStats{}, logAll: logAll}
-	if b, ok := c.(healthcheck.Budgeter); ok {
-		return &timedBudgetChecker{timedChecker: t, b: b}
-	}
-	return t
-}
-
-// Check runs the wrapped probe and records its duration and outcome.
-func (t *timedChecker) Check(ctx context.Context) (r healthcheck.Result) {
-	start := time.Now()
-	defer func() {
-		// The scheduler turns a panic into a failure too; recovering
-		// here lets the watch see the same failure.
-		if p := recover(); p != nil {
-			r = healthcheck.Result{Err: fmt.Errorf("checker panicked: %v", p)}
-		}
-		t.stats.record(start, r)
-		if t.watch != nil {
-			t.watch.observe(ctx, r)
-		}
-	}()
-	return t.Checker.Check(ctx)
-}
-
-// unwrap returns the checker a wrapper measures.
-func unwrap(c healthcheck.Checker) healthcheck.Checker {
-	switch t := c.(type) {
-	case *timedChecker:
-		return t.Checker
-	case *timedBudgetChecker:
-		return t.Checker
-	}
-	return c
-}
-
-// logAllOf reports a wrapped checker's log_all_failures.
-func logAllOf(c healthcheck.Checker) bool {
-	switch t := c.(type) {
-	case *timedChecker:
-		return t.logAll
-	case *timedBudgetChecker:
-		return t.logAll
-	}
-	return false
-}
-
-// setWatch makes a wrapped checker report its results to w.
-func setWatch(c healthcheck.Checker, w *checkWatch) {
-	switch t := c.(type) {
-	case *timedChecker:
-		t.watch = w
-	case *timedBudgetChecker:
-		t.watch = w
-	}
-}
-
-// statsOf returns the probe statistics of a wrapped checker.
-func statsOf(c healthcheck.Checker) *probeStats {
-	switch t := c.(type) {
-	case *timedChecker:
-		return t.stats
-	case *timedBudgetChecker:
-		return t.stats
-	}
-	return nil
-}
-
-// setStats makes a wrapped checker record into s (a reload keeps the
-// statistics of checks it keeps).
-func setStats(c healthcheck.Checker, s *probeStats) {
-	switch t := c.(type) {
-	case *timedChecker:
-		t.stats = s
-	case *timedBudgetChecker:
-		t.stats = s
-	}
 }

@@ -1,8 +1,6 @@
 package lvs
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -16,13 +14,14 @@ import (
 // probe of an up checker with log_all_failures (or global
 // checker_log_all_failures), and mails each checker state change unless
 // no_checker_emails is set, in which case only changes that take the real
-// server out of or back into IPVS are mailed. The scheduler reports only
-// real-server transitions, so each check's result also goes through a
+// server out of or back into IPVS are mailed. The scheduler's transitions
+// are per real server, so each probe (OnProbe, probes.go) also goes to a
 // checkWatch, which follows that check's state with the scheduler's own
 // rule (healthcheck.CheckTracker).
 
-// checkWatch follows one check. observe runs on the probe's goroutine;
-// the rest of the Subsystem sees only the checkEvents it reports.
+// checkWatch follows one check. observe runs on the scheduler's
+// goroutine; the rest of the Subsystem sees only the checkEvents it
+// reports.
 type checkWatch struct {
 	id   checkID
 	kind healthcheck.Kind
@@ -63,12 +62,8 @@ func (w *checkWatch) up() bool {
 	return w.tr.Up()
 }
 
-// observe applies one probe result. ctx is the probe's: a probe cut short
-// because checking stops is not a result (the scheduler drops it too).
-func (w *checkWatch) observe(ctx context.Context, r healthcheck.Result) {
-	if errors.Is(ctx.Err(), context.Canceled) {
-		return
-	}
+// observe applies one probe result.
+func (w *checkWatch) observe(r healthcheck.Result) {
 	w.mu.Lock()
 	wasUp, retries, t, logAll := w.tr.Up(), w.tr.Retries(), w.timing, w.logAll
 	changed := w.tr.Step(t, r)
@@ -95,36 +90,32 @@ func (w *checkWatch) observe(ctx context.Context, r healthcheck.Result) {
 	w.report(ev)
 }
 
-// attachWatch gives check spec of real server id its checkWatch: the one
-// it had (reload keeps state) or a new one starting as the scheduler's
-// new check starts. It runs on the loop, before the scheduler gets spec.
-func (s *Subsystem) attachWatch(id rsID, spec healthcheck.CheckSpec) {
+// attachCheck gives check spec of real server id its statistics and
+// checkWatch: those it had (a reload keeps the check's state, as the
+// scheduler does) or new ones starting as the scheduler's new check
+// starts. It runs on the loop, before the scheduler gets spec.
+func (s *Subsystem) attachCheck(id rsID, spec healthcheck.CheckSpec, logAll bool) {
 	cid := checkID{id, spec.Name}
-	logAll := logAllOf(spec.Checker)
-	w, ok := s.watches[cid]
-	if ok {
-		w.configure(spec.Timing, logAll)
-	} else {
-		w = newCheckWatch(cid, spec, logAll, s.log, s.enqueueCheck)
-		s.watches[cid] = w
+	if o := s.probes.get(cid); o != nil {
+		o.watch.configure(spec.Timing, logAll)
+		return
 	}
+	w := newCheckWatch(cid, spec, logAll, s.log, s.enqueueCheck)
+	s.probes.set(cid, &checkObs{watch: w})
 	if s.checkUp[id] == nil {
 		s.checkUp[id] = map[string]bool{}
 	}
-	if !ok {
-		s.checkUp[id][spec.Name] = w.up()
-	}
-	setWatch(spec.Checker, w)
+	s.checkUp[id][spec.Name] = w.up()
 }
 
-// forgetChecks drops the watches of real server id that keep is false
-// for (all of them for keep == nil).
+// forgetChecks drops the checks of real server id that keep is false for
+// (all of them for keep == nil).
 func (s *Subsystem) forgetChecks(id rsID, keep func(check string) bool) {
-	for cid := range s.watches {
-		if cid.rsID == id && (keep == nil || !keep(cid.check)) {
-			delete(s.watches, cid)
-			delete(s.checkUp[id], cid.check)
-		}
+	gone := s.probes.deleteIf(func(cid checkID) bool {
+		return cid.rsID == id && (keep == nil || !keep(cid.check))
+	})
+	for _, cid := range gone {
+		delete(s.checkUp[id], cid.check)
 	}
 	if keep == nil || len(s.checkUp[id]) == 0 {
 		delete(s.checkUp, id)

@@ -46,7 +46,7 @@ func (s *Subsystem) watchFiles(plan *Plan, reload bool) {
 	for _, vp := range plan.VirtualServers {
 		for _, rp := range vp.Reals {
 			for _, c := range rp.Health.Checks {
-				if fc, ok := unwrap(c.Checker).(*healthcheck.FileChecker); ok {
+				if fc, ok := c.Checker.(*healthcheck.FileChecker); ok {
 					targets = append(targets, fileTarget{vs: vp.Name, rs: rp.Key, check: c.Name, path: fc.Path()})
 				}
 			}

@@ -92,11 +92,11 @@ type Subsystem struct {
 	closeClient func() error
 
 	live    map[rsID]rsLive
-	stats   map[checkID]*probeStats
 	retired map[rsID]retiredRS
-	// watches follow each check's own state and checkUp is that state as
-	// the loop last heard it, per real server (checkwatch.go).
-	watches map[checkID]*checkWatch
+	// probes follows each check's probes (statistics, checkWatch) and
+	// checkUp is each check's state as the loop last heard it, per real
+	// server (probes.go, checkwatch.go).
+	probes  checkIndex
 	checkUp map[rsID]map[string]bool
 	// files asks for FILE_CHECK probes when their files change
 	// (filecheck.go).
@@ -213,7 +213,7 @@ func (s *Subsystem) Start(now time.Time, cfg *config.Config) error {
 	s.bindBFD(plan)
 	s.logDiagnostics(plan)
 	sched, err := healthcheck.NewScheduler(healthcheck.Options{
-		MaxConcurrent: s.opt.MaxConcurrent, OnTransition: s.enqueue, Rand: s.opt.Rand,
+		MaxConcurrent: s.opt.MaxConcurrent, OnTransition: s.enqueue, OnProbe: s.onProbe, Rand: s.opt.Rand,
 	})
 	if err != nil {
 		return fmt.Errorf("lvs: %w", err)
@@ -221,9 +221,7 @@ func (s *Subsystem) Start(now time.Time, cfg *config.Config) error {
 	s.sched = sched
 	s.pool = ipvs.NewPool()
 	s.live = map[rsID]rsLive{}
-	s.stats = map[checkID]*probeStats{}
 	s.retired = map[rsID]retiredRS{}
-	s.watches = map[checkID]*checkWatch{}
 	s.checkUp = map[rsID]map[string]bool{}
 	s.cfg = cfg
 	s.register(plan, nil)
@@ -353,13 +351,7 @@ func (s *Subsystem) register(plan *Plan, old *Plan) {
 			id := rsID{vp.Name, rp.Key}
 			names := map[string]bool{}
 			for _, c := range rp.Health.Checks {
-				cid := checkID{id, c.Name}
-				if st, ok := s.stats[cid]; ok {
-					setStats(c.Checker, st)
-				} else if st := statsOf(c.Checker); st != nil {
-					s.stats[cid] = st
-				}
-				s.attachWatch(id, c)
+				s.attachCheck(id, c, rp.LogAll[c.Name])
 				names[c.Name] = true
 			}
 			// Checks a reload removed.
@@ -565,11 +557,6 @@ func (s *Subsystem) Reload(now time.Time, cfg *config.Config) error {
 			s.sched.Remove(ov.Name, or.Key)
 			s.forgetChecks(id, nil)
 			delete(s.live, id)
-			for cid := range s.stats {
-				if cid.rsID == id {
-					delete(s.stats, cid)
-				}
-			}
 		}
 	}
 	s.register(plan, old)

@@ -59,6 +59,9 @@ type RealServerPlan struct {
 	SMTPAlert bool
 	// Health is the scheduler's definition (checks with resolved timing).
 	Health healthcheck.RealServer
+	// LogAll names the checks with log_all_failures (or global
+	// checker_log_all_failures).
+	LogAll map[string]bool
 	Pos    syntax.Pos
 }
 
@@ -250,12 +253,14 @@ func (p *Plan) virtualServer(cfg *config.Config, v *config.VirtualServer, sec sc
 			Notify:    notify.Service{Addr: r.Addr, Port: r.Port, Proto: vp.Notify.Proto},
 			Scripts:   notify.UpDownScripts{Up: sec.command(r.NotifyUp), Down: sec.command(r.NotifyDown)},
 		}
+		checks, logAll := p.checks(cfg, v, r)
+		rp.LogAll = logAll
 		rp.Health = healthcheck.RealServer{
 			VirtualServer: vp.Name,
 			RealServer:    rp.Key,
 			Weight:        r.Weight,
 			Omega:         v.Omega,
-			Checks:        p.checks(cfg, v, r),
+			Checks:        checks,
 		}
 		vp.Reals = append(vp.Reals, rp)
 		vp.Pool.Reals = append(vp.Pool.Reals, ipvs.RealServer{Dest: d, Inhibit: r.InhibitOnFailure})

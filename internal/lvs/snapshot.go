@@ -139,8 +139,8 @@ func (s *Subsystem) snapshot() Snapshot {
 			var latest time.Time
 			for _, c := range checks[id] {
 				cs := CheckStatus{Name: c.Name, Kind: c.Kind, Up: c.Up, Runs: c.Runs, LastError: c.LastError}
-				if st := s.stats[checkID{id, c.Name}]; st != nil {
-					cs.Duration, _, cs.LastRun = st.get()
+				if o := s.probes.get(checkID{id, c.Name}); o != nil {
+					cs.Duration, _, cs.LastRun = o.stats.get()
 				}
 				if cs.LastRun.After(latest) {
 					latest, rs.CheckDuration = cs.LastRun, cs.Duration
