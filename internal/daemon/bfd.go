@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/alived/alived/bfd"
@@ -37,6 +38,11 @@ type bfdComponent struct {
 	cancel context.CancelFunc
 	insts  map[string]*config.BFDInstance
 	state  map[string]BFDSession
+
+	// Changes from the runner wait here for the loop (changed, drain).
+	mu     sync.Mutex
+	queue  []netio.Change
+	posted bool
 }
 
 // BFDSession is one session in the component's snapshot.
@@ -154,9 +160,31 @@ func (c *bfdComponent) Snapshot() any {
 	return s
 }
 
-// changed runs on the runner's goroutine and hands the change to the loop.
+// changed runs on the runner's goroutine and queues the change for the
+// loop. It never blocks: the loop may itself be waiting for the runner
+// (Reload calls Configure), so a blocking hand-over could deadlock when
+// the loop's queue is full. One posting goroutine at a time carries the
+// queue over; it ends when the loop takes the drain or stops.
 func (c *bfdComponent) changed(ch netio.Change) {
-	c.post(func(now time.Time) { c.apply(now, ch) })
+	c.mu.Lock()
+	c.queue = append(c.queue, ch)
+	post := !c.posted
+	c.posted = true
+	c.mu.Unlock()
+	if post {
+		go c.post(c.drain)
+	}
+}
+
+// drain applies the queued changes in order; it runs on the loop.
+func (c *bfdComponent) drain(now time.Time) {
+	c.mu.Lock()
+	q := c.queue
+	c.queue, c.posted = nil, false
+	c.mu.Unlock()
+	for _, ch := range q {
+		c.apply(now, ch)
+	}
 }
 
 // apply records a change and tells the observers when the session
