@@ -135,6 +135,8 @@ type compiledURL struct {
 	URL
 	digest []byte
 	re     *regexp.Regexp
+	// req is the request sent for this url, built once by NewHTTP.
+	req string
 }
 
 // HTTPChecker is HTTP_GET or SSL_GET.
@@ -171,6 +173,9 @@ func NewHTTP(o HTTPOptions) (*HTTPChecker, error) {
 			return nil, fmt.Errorf("%s: url %d (%s): %w", kind, i+1, u.Path, err)
 		}
 		c.urls = append(c.urls, cu)
+	}
+	for i := range c.urls {
+		c.urls[i].req = c.request(&c.urls[i])
 	}
 	if o.TLS {
 		cfg, err := o.tlsConfig()
@@ -308,7 +313,10 @@ func (c *HTTPChecker) Budget(connectTimeout time.Duration) time.Duration {
 func (c *HTTPChecker) Check(ctx context.Context) Result {
 	for i := range c.urls {
 		uctx := ctx
-		if dl, ok := ctx.Deadline(); ok {
+		// The last url's share is whatever is left of ctx: no context
+		// (and timer) of its own, which saves them in the common case of
+		// a single url.
+		if dl, ok := ctx.Deadline(); ok && i < len(c.urls)-1 {
 			share := time.Until(dl) / time.Duration(len(c.urls)-i)
 			var cancel context.CancelFunc
 			uctx, cancel = context.WithTimeout(ctx, share)
@@ -356,7 +364,7 @@ func (c *HTTPChecker) get(ctx context.Context, u *compiledURL) error {
 		}
 		rw = tc
 	}
-	if _, err := io.WriteString(rw, c.request(u)); err != nil {
+	if _, err := io.WriteString(rw, u.req); err != nil {
 		return ctxErr(ctx, "send request", err)
 	}
 	// Bound everything read from the server, headers included: a server
