@@ -189,14 +189,16 @@ func (w *Watcher) Run(ctx context.Context) error {
 }
 
 // armDeadline makes the next Read return after Poll while some directory
-// is missing, and never otherwise.
+// is missing, and never otherwise. The deadline is set under the lock, as
+// Add sets it, so that an Add racing with this call cannot have its
+// deadline cleared by a decision made before its directory was known.
 func (w *Watcher) armDeadline() {
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	missing := false
 	for _, d := range w.dirs {
 		missing = missing || d.wd < 0
 	}
-	w.mu.Unlock()
 	var at time.Time
 	if missing {
 		at = time.Now().Add(w.poll)
