@@ -43,6 +43,7 @@ type Snapshot struct {
 	Instances      []Instance      `json:"instances"`
 	SyncGroups     []SyncGroup     `json:"sync_groups"`
 	Scripts        []Script        `json:"scripts"`
+	BFDSessions    []BFDSession    `json:"bfd_sessions"`
 	VirtualServers []VirtualServer `json:"virtual_servers"`
 	// LVSError is the last failed kernel update (empty if none).
 	LVSError string `json:"lvs_error,omitempty"`
@@ -158,6 +159,21 @@ type Script struct {
 	Name string `json:"name"`
 	// Up is the script's state after rise/fall counting.
 	Up bool `json:"up"`
+}
+
+// BFDSession is one bfd_instance's session.
+type BFDSession struct {
+	Name     string `json:"name"`
+	Neighbor string `json:"neighbor"`
+	// State is the RFC 5880 state as keepalived logs it: AdminDown,
+	// Down, Init or Up.
+	State string `json:"state"`
+	// Diag is the local diagnostic of the latest change.
+	Diag string `json:"diag"`
+	// Since is when the session entered State (zero: no change yet).
+	Since time.Time `json:"since,omitzero"`
+	// Transitions counts state changes since start.
+	Transitions int `json:"transitions"`
 }
 
 // VirtualServer is one virtual_server (or group) with its real servers.

@@ -10,6 +10,7 @@ import (
 	"github.com/alived/alived/bfd"
 	"github.com/alived/alived/bfd/netio"
 	"github.com/alived/alived/config"
+	"github.com/alived/alived/status"
 )
 
 // BFDObserver is implemented by a component that follows bfd_instance
@@ -37,7 +38,7 @@ type bfdComponent struct {
 	runner *netio.Runner
 	cancel context.CancelFunc
 	insts  map[string]*config.BFDInstance
-	state  map[string]BFDSession
+	state  map[string]status.BFDSession
 
 	// Changes from the runner wait here for the loop (changed, drain).
 	mu     sync.Mutex
@@ -45,27 +46,16 @@ type bfdComponent struct {
 	posted bool
 }
 
-// BFDSession is one session in the component's snapshot.
-type BFDSession struct {
-	Name     string `json:"name"`
-	Neighbor string `json:"neighbor"`
-	State    string `json:"state"`
-	Diag     string `json:"diag"`
-	// Since is when the session entered State (zero: never changed).
-	Since time.Time `json:"since"`
-	// Transitions counts state changes since start.
-	Transitions int `json:"transitions"`
-}
-
-// BFDSnapshot is the BFD component's snapshot: sessions sorted by name.
+// BFDSnapshot is the BFD component's snapshot: sessions sorted by name,
+// as the status API shows them.
 type BFDSnapshot struct {
-	Sessions []BFDSession `json:"sessions"`
+	Sessions []status.BFDSession `json:"sessions"`
 }
 
 func newBFDComponent(post func(func(time.Time)), goAdapter func(func()), log *slog.Logger,
 	tell func(now time.Time, name string, up, vrrp, checker bool)) *bfdComponent {
 	return &bfdComponent{post: post, goAdapter: goAdapter, log: log, tell: tell,
-		insts: map[string]*config.BFDInstance{}, state: map[string]BFDSession{}}
+		insts: map[string]*config.BFDInstance{}, state: map[string]status.BFDSession{}}
 }
 
 // Name implements Component.
@@ -117,7 +107,7 @@ func (c *bfdComponent) configure(cfg *config.Config) {
 	for _, b := range cfg.BFDInstances {
 		insts[b.Name] = b
 		if _, ok := c.state[b.Name]; !ok {
-			c.state[b.Name] = BFDSession{Name: b.Name, Neighbor: b.Neighbor.String(), State: bfd.StateDown.String()}
+			c.state[b.Name] = status.BFDSession{Name: b.Name, Neighbor: b.Neighbor.String(), State: bfd.StateDown.String()}
 		}
 	}
 	for name := range c.state {
@@ -152,7 +142,7 @@ func (c *bfdComponent) Tick(time.Time) {}
 
 // Snapshot implements Component.
 func (c *bfdComponent) Snapshot() any {
-	s := BFDSnapshot{Sessions: make([]BFDSession, 0, len(c.state))}
+	s := BFDSnapshot{Sessions: make([]status.BFDSession, 0, len(c.state))}
 	for _, st := range c.state {
 		s.Sessions = append(s.Sessions, st)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/alived/alived/bfd"
 	"github.com/alived/alived/bfd/netio"
+	"github.com/alived/alived/status"
 	"github.com/alived/alived/vrrp"
 )
 
@@ -206,5 +207,9 @@ bfd_instance conly {
 	snap := c.Snapshot().(BFDSnapshot)
 	if len(snap.Sessions) != 3 || snap.Sessions[0].Name != "both" || snap.Sessions[0].State != "Init" || snap.Sessions[0].Transitions != 4 {
 		t.Errorf("snapshot %+v", snap)
+	}
+	st := ConvertSnapshot(&Snapshot{Components: map[string]any{"bfd": snap}}, status.Build{})
+	if len(st.BFDSessions) != 3 || st.BFDSessions[2].Name != "vonly" || st.BFDSessions[2].Neighbor != "10.0.0.3" {
+		t.Errorf("status view %+v", st.BFDSessions)
 	}
 }

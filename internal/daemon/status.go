@@ -80,7 +80,7 @@ func ConvertSnapshot(ds *Snapshot, build status.Build) *status.Snapshot {
 	out := &status.Snapshot{
 		Taken: ds.Taken, ConfigFile: ds.ConfigFile, Reloads: ds.Reloads, LastReloadOK: true, Build: build,
 		Instances: []status.Instance{}, SyncGroups: []status.SyncGroup{}, Scripts: []status.Script{},
-		VirtualServers: []status.VirtualServer{},
+		BFDSessions: []status.BFDSession{}, VirtualServers: []status.VirtualServer{},
 	}
 	names := make([]string, 0, len(ds.Components))
 	for n := range ds.Components {
@@ -97,6 +97,8 @@ func ConvertSnapshot(ds *Snapshot, build status.Build) *status.Snapshot {
 			convertLVS(out, &c)
 		case *lvs.Snapshot:
 			convertLVS(out, c)
+		case BFDSnapshot:
+			out.BFDSessions = append(out.BFDSessions, c.Sessions...)
 		}
 	}
 	return out
