@@ -68,6 +68,10 @@ type Watcher struct {
 	dirs   map[string]*dir
 	byWD   map[int32]*dir
 	nextID uint64
+	// nextPoll is when missing directories are looked for next (zero
+	// while none is missing). It is not pushed back by events, so a busy
+	// watched file cannot starve the poll.
+	nextPoll time.Time
 }
 
 // dir is one watched (or missing) directory and the files wanted in it.
@@ -119,8 +123,11 @@ func (w *Watcher) Add(path string, fn func()) (remove func()) {
 		w.dirs[dpath] = d
 		if err := w.watchLocked(d); err != nil {
 			w.log.Warn("filewatch: cannot watch directory, polling for it", "dir", dpath, "every", w.poll, "err", err)
-			// Wake Run so that it starts polling.
-			_ = w.f.SetReadDeadline(time.Now().Add(w.poll))
+			// Wake Run in time for the poll.
+			if w.nextPoll.IsZero() {
+				w.nextPoll = time.Now().Add(w.poll)
+			}
+			_ = w.f.SetReadDeadline(w.nextPoll)
 		}
 	}
 	w.nextID++
@@ -188,10 +195,11 @@ func (w *Watcher) Run(ctx context.Context) error {
 	}
 }
 
-// armDeadline makes the next Read return after Poll while some directory
-// is missing, and never otherwise. The deadline is set under the lock, as
-// Add sets it, so that an Add racing with this call cannot have its
-// deadline cleared by a decision made before its directory was known.
+// armDeadline makes the next Read return at the next poll while some
+// directory is missing, and never otherwise. The deadline is set under
+// the lock, as Add sets it, so that an Add racing with this call cannot
+// have its deadline cleared by a decision made before its directory was
+// known.
 func (w *Watcher) armDeadline() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -199,11 +207,13 @@ func (w *Watcher) armDeadline() {
 	for _, d := range w.dirs {
 		missing = missing || d.wd < 0
 	}
-	var at time.Time
-	if missing {
-		at = time.Now().Add(w.poll)
+	switch {
+	case !missing:
+		w.nextPoll = time.Time{}
+	case w.nextPoll.IsZero():
+		w.nextPoll = time.Now().Add(w.poll)
 	}
-	_ = w.f.SetReadDeadline(at)
+	_ = w.f.SetReadDeadline(w.nextPoll)
 }
 
 // pollMissing tries to watch the directories that were missing and
@@ -212,6 +222,7 @@ func (w *Watcher) armDeadline() {
 func (w *Watcher) pollMissing() []func() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.nextPoll = time.Time{} // armDeadline schedules the next one
 	var fns []func()
 	for _, d := range w.dirs {
 		if d.wd >= 0 || w.watchLocked(d) != nil {

@@ -263,3 +263,32 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestWatcherBusyFileDoesNotStarvePoll keeps writing a watched file more
+// often than the poll interval while another file's directory is missing:
+// the directory must still be found.
+func TestWatcherBusyFileDoesNotStarvePoll(t *testing.T) {
+	const poll = 200 * time.Millisecond
+	w, _ := startWatcher(t, poll)
+	busy := filepath.Join(t.TempDir(), "busy")
+	w.Add(busy, func() {})
+	later := filepath.Join(t.TempDir(), "later")
+	fn, ch := signal()
+	w.Add(filepath.Join(later, "track"), fn)
+	if err := os.Mkdir(later, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(eventWait)
+	tick := time.NewTicker(poll / 40)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ch:
+			return
+		case <-deadline:
+			t.Fatal("missing directory never found while another file was busy")
+		case <-tick.C:
+			write(t, busy, "1")
+		}
+	}
+}
