@@ -46,14 +46,15 @@ func main() {
 	kills := flag.Int("kill", 20, "TCP servers (and a quarter as many HTTP servers) to kill after the window")
 	maxConc := flag.Int("concurrency", 0, "Scheduler MaxConcurrent (0: package default)")
 	limit := flag.Duration("limit", 2*time.Minute, "hard bound on the whole run")
+	serverWaits := flag.Bool("server-waits", false, "TCP listeners wait for the checker to close (as a real service waiting for a request does) instead of closing at once; the checker then closes first and holds TIME_WAIT")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measurement window to this file")
 	flag.Parse()
 
 	var err error
 	if *serve {
-		err = runServer(*nTCP, *nHTTP)
+		err = runServer(*nTCP, *nHTTP, *serverWaits)
 	} else {
-		err = runBench(*nTCP, *nHTTP, *measure, *settle, *kills, *maxConc, *limit, *cpuProfile)
+		err = runBench(*nTCP, *nHTTP, *measure, *settle, *kills, *maxConc, *limit, *cpuProfile, *serverWaits)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench/healthcheck:", err)
@@ -64,7 +65,7 @@ func main() {
 // runServer opens the listeners, prints "tcp ADDR" / "http ADDR" lines,
 // then "ready", and closes the listener named by each "kill ADDR" line read
 // from stdin, answering "killed ADDR". It exits when stdin closes.
-func runServer(nTCP, nHTTP int) error {
+func runServer(nTCP, nHTTP int, serverWaits bool) error {
 	out := bufio.NewWriter(os.Stdout)
 	listeners := map[string]net.Listener{}
 	open := func(kind string, i int, base [2]byte, handle func(net.Conn)) error {
@@ -92,8 +93,16 @@ func runServer(nTCP, nHTTP int) error {
 		}()
 		return nil
 	}
+	tcpHandler := func(c net.Conn) { c.Close() }
+	if serverWaits {
+		tcpHandler = func(c net.Conn) {
+			defer c.Close()
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			io.Copy(io.Discard, c)
+		}
+	}
 	for i := 0; i < nTCP; i++ {
-		if err := open("tcp", i, [2]byte{10, 0}, func(c net.Conn) { c.Close() }); err != nil {
+		if err := open("tcp", i, [2]byte{10, 0}, tcpHandler); err != nil {
 			return err
 		}
 	}
@@ -148,7 +157,7 @@ func probeCount(s *healthcheck.Scheduler) (runs, failed int64, slow int) {
 	return runs, failed, slow
 }
 
-func runBench(nTCP, nHTTP int, measure, settle time.Duration, kills, maxConc int, limit time.Duration, cpuProfile string) error {
+func runBench(nTCP, nHTTP int, measure, settle time.Duration, kills, maxConc int, limit time.Duration, cpuProfile string, serverWaits bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 
@@ -156,7 +165,8 @@ func runBench(nTCP, nHTTP int, measure, settle time.Duration, kills, maxConc int
 	if err != nil {
 		return fmt.Errorf("find own binary: %w", err)
 	}
-	child := exec.CommandContext(ctx, self, "-serve", fmt.Sprintf("-tcp=%d", nTCP), fmt.Sprintf("-http=%d", nHTTP))
+	child := exec.CommandContext(ctx, self, "-serve", fmt.Sprintf("-tcp=%d", nTCP), fmt.Sprintf("-http=%d", nHTTP),
+		fmt.Sprintf("-server-waits=%v", serverWaits))
 	child.Stderr = os.Stderr
 	stdin, err := child.StdinPipe()
 	if err != nil {
@@ -288,6 +298,8 @@ func runBench(nTCP, nHTTP int, measure, settle time.Duration, kills, maxConc int
 	fmt.Printf("checks whose last probe took >100ms: %d, failed probes: %d; listener process CPU %.1f%% of one core\n",
 		slow, f1-f0, 100*(ccpu1-ccpu0).Seconds()/wall.Seconds())
 	fmt.Printf("spurious down transitions before the kill: %d\n", spurious.Load())
+	cw, lw := timeWaits()
+	fmt.Printf("TIME_WAIT sockets now: checker side %d, listener side %d (host-wide table: net.ipv4.tcp_max_tw_buckets)\n", cw, lw)
 
 	// Kill some servers and time their detection.
 	armed.Store(true)
@@ -405,4 +417,36 @@ func vmHWM() string {
 		}
 	}
 	return "unknown"
+}
+
+// timeWaits counts TIME_WAIT sockets of the benchmark's connections in
+// /proc/net/tcp: on the checker's side (remote address in 127.10/16 or
+// 127.11/16) and on the listeners' side (local address there). Addresses
+// are hex in host byte order, so 127.10.x.y ends in "0A7F".
+// The file is streamed: it can hold a hundred thousand lines, and reading
+// it whole would show up in the peak RSS reported.
+func timeWaits() (checker, listener int) {
+	f, err := os.Open("/proc/net/tcp")
+	if err != nil {
+		return -1, -1
+	}
+	defer f.Close()
+	ours := func(hexAddr string) bool {
+		ip, _, _ := strings.Cut(hexAddr, ":")
+		return strings.HasSuffix(ip, "0A7F") || strings.HasSuffix(ip, "0B7F")
+	}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 || f[3] != "06" {
+			continue
+		}
+		switch {
+		case ours(f[2]):
+			checker++
+		case ours(f[1]):
+			listener++
+		}
+	}
+	return checker, listener
 }
