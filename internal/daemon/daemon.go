@@ -257,6 +257,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.adapters.Wait()
 	}()
 	d.setNotifier(d.buildNotifier(d.cfg))
+	initTrackFiles(d.cfg, false, d.log)
 	now := d.now()
 	for i, c := range d.comps {
 		if err := c.Start(now, d.cfg); err != nil {
@@ -371,6 +372,7 @@ func (d *Daemon) reload() error {
 		d.setNotifier(d.buildNotifier(cfg))
 		d.goAdapter(func() { closeNotifier(old, notifierDrainWait) })
 	}
+	initTrackFiles(cfg, true, d.log)
 	now := d.now()
 	var errs []error
 	for _, c := range d.comps {

@@ -3,6 +3,10 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
 	"os"
 	"strconv"
 	"time"
@@ -198,6 +202,42 @@ func (t *trackers) watcher() *filewatch.Watcher {
 		}
 	})
 	return w
+}
+
+// initTrackFiles applies track_file's init_file before the components
+// read the files, as keepalived does when it reads the configuration: a
+// missing file is created holding the init value; with overwrite an
+// existing regular file is rewritten too, but only at start, not on
+// reload (a reload must not undo what an operator wrote). Both the VRRP
+// trackers and FILE_CHECK read these files, so the daemon does this once
+// for both.
+func initTrackFiles(cfg *config.Config, reload bool, log *slog.Logger) {
+	for _, f := range cfg.TrackFiles {
+		if err := initTrackFile(f, reload); err != nil {
+			log.Error("track_file: init_file", "file", f.Name, "err", err)
+		}
+	}
+}
+
+func initTrackFile(f *config.TrackFile, reload bool) error {
+	if !f.InitFile {
+		return nil
+	}
+	st, err := os.Stat(f.File)
+	switch {
+	case err == nil && !f.InitOverwrite:
+		return nil
+	case err == nil && !st.Mode().IsRegular():
+		return fmt.Errorf("cannot initialise %s: not a regular file", f.File)
+	case err == nil && reload:
+		return nil
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("cannot initialise %s: %w", f.File, err)
+	}
+	if err := os.WriteFile(f.File, fmt.Appendf(nil, "%d\n", f.InitValue), 0o644); err != nil {
+		return fmt.Errorf("cannot initialise %s: %w", f.File, err)
+	}
+	return nil
 }
 
 // readTrackFile returns the integer at the start of the file; a missing
