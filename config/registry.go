@@ -340,7 +340,7 @@ func buildRuntimeStatus() map[string]runtimeEntry {
 	for _, b := range []string{"track_file", "vrrp_track_file"} {
 		sup(b, "weight")
 		set(b, "file", StatusSupported, "watched with inotify: edits, renames over it and deletes apply at once")
-		set(b, "init_file", StatusParsed, "the file is not created; a missing file reads as 0")
+		set(b, "init_file", StatusSupported, "applied before VRRP and FILE_CHECK read the file; overwrite only at start, not on reload")
 	}
 
 	// virtual_server (internal/lvs/plan.go, ipvs reconciler).
