@@ -679,7 +679,15 @@ func (d *decoder) rsDefaults(v *VirtualServer, r *RealServer, group *VirtualServ
 		r.InhibitOnFailure = v.InhibitOnFailure
 	}
 	if !d.isSet(r, "smtp_alert") {
-		r.SMTPAlert = v.SMTPAlert
+		// keepalived 2.2.7 does not take a real server's smtp_alert from
+		// its virtual server: global smtp_alert_checker, else global
+		// smtp_alert, else on (the man page's "default yes", kept by
+		// keepalived for backward compatibility).
+		g := &d.cfg.Global
+		r.SMTPAlert = true
+		if d.isSet(g, "smtp_alert_checker") || d.isSet(g, "smtp_alert") {
+			r.SMTPAlert = g.SMTPAlertChecker
+		}
 	}
 	if !d.isSet(r, "virtualhost") {
 		r.VirtualHost = v.VirtualHost

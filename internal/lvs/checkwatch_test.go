@@ -376,3 +376,44 @@ func TestNoCheckerEmailsOpenSMTPD(t *testing.T) {
 		})
 	}
 }
+
+// TestRealServerSMTPAlertDefault checks where a real server's smtp_alert
+// comes from in keepalived 2.2.7: its own keyword, else global
+// smtp_alert_checker, else global smtp_alert, else on; never from its
+// virtual server (whose smtp_alert only governs quorum mails).
+func TestRealServerSMTPAlertDefault(t *testing.T) {
+	for _, tc := range []struct {
+		name, global, vs, rs string
+		wantVS, wantRS       bool
+	}{
+		{"nothing set", "", "", "", false, true},
+		{"virtual server off", "", "smtp_alert off", "", false, true},
+		{"virtual server on", "", "smtp_alert", "", true, true},
+		{"global smtp_alert_checker off", "smtp_alert_checker off", "smtp_alert", "", true, false},
+		{"global smtp_alert off", "smtp_alert off", "", "", false, false},
+		{"global smtp_alert on", "smtp_alert", "", "", true, true},
+		{"checker switch wins over smtp_alert", "smtp_alert\n smtp_alert_checker off", "", "", false, false},
+		{"real server's own", "smtp_alert", "", "smtp_alert off", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conf := fmt.Sprintf(`
+global_defs {
+ %s
+}
+virtual_server 10.0.0.1 80 {
+ %s
+ lvs_sched rr
+ lvs_method NAT
+ protocol TCP
+ real_server 10.1.0.1 80 {
+  %s
+ }
+}
+`, tc.global, tc.vs, tc.rs)
+			vs := BuildPlan(loadConfig(t, t.TempDir(), conf)).VirtualServers[0]
+			if vs.SMTPAlert != tc.wantVS || vs.Reals[0].SMTPAlert != tc.wantRS {
+				t.Errorf("smtp_alert: virtual server %v real server %v, want %v %v", vs.SMTPAlert, vs.Reals[0].SMTPAlert, tc.wantVS, tc.wantRS)
+			}
+		})
+	}
+}
