@@ -213,7 +213,9 @@ func (p probeConn) RemoteAddr() net.Addr { return net.TCPAddrFromAddrPort(p.remo
 // opens the non-blocking socket and starts the connect on its own
 // goroutine, and a single poller goroutine waits for all handshakes at
 // once, confirms each, closes the socket and hands back batches of
-// results. A probe costs socket, connect, epoll_ctl, connect and close —
+// results. A passing probe costs four syscalls — socket, connect,
+// epoll_ctl, close (keepalived 2.2.7's checker, by its source, also gets
+// SO_TYPE, sets SO_LINGER, reads SO_ERROR and deletes the epoll entry) —
 // no goroutine, context, timer, os.File or netpoller registration of its
 // own.
 type epollPoller struct {
@@ -233,7 +235,6 @@ type epollPoller struct {
 // epollProbe is one TCP connect in flight.
 type epollProbe struct {
 	fd       int
-	dst      unix.Sockaddr
 	addr     netip.AddrPort
 	how      closeHow
 	j        *job
@@ -294,7 +295,7 @@ func (p *epollPoller) start(j *job, c Conn, how closeHow, timeout time.Duration)
 		unix.Close(fd)
 		return failNow(fmt.Errorf("connect %s: %w", c.Addr, os.NewSyscallError("connect", err)))
 	}
-	pr := &epollProbe{fd: fd, dst: dst, addr: c.Addr, how: how, j: j, begin: begin, deadline: begin.Add(timeout)}
+	pr := &epollProbe{fd: fd, addr: c.Addr, how: how, j: j, begin: begin, deadline: begin.Add(timeout)}
 	p.mu.Lock()
 	if p.stopping {
 		p.mu.Unlock()
@@ -409,16 +410,20 @@ func (p *epollPoller) run() {
 				continue
 			}
 			pr := p.byFD[fd]
-			// Asking connect again tells the outcome (see dialTCP); an
-			// event meant for an earlier socket with this number only
-			// gets EALREADY.
+			// The event itself is the outcome, as keepalived reads it: a
+			// TCP socket polls writable only once the handshake is done
+			// (tcp_poll reports nothing in SYN_SENT), and a failed one
+			// adds EPOLLERR/EPOLLHUP, whose reason SO_ERROR holds — so a
+			// passing probe costs no syscall here. Unlike Go's netpoller,
+			// this epoll set has no readiness left over from an earlier
+			// socket with the same number: closing a socket removes it,
+			// and byFD is set before the new one is added.
 			var perr error
-			switch err := unix.Connect(fd, pr.dst); err {
-			case nil, unix.EISCONN:
-			case unix.EALREADY, unix.EINPROGRESS, unix.EINTR:
+			switch {
+			case ev.Events&(unix.EPOLLERR|unix.EPOLLHUP) != 0:
+				perr = fmt.Errorf("connect %s: %w", pr.addr, socketError(fd))
+			case ev.Events&unix.EPOLLOUT == 0:
 				continue
-			default:
-				perr = fmt.Errorf("connect %s: %w", pr.addr, os.NewSyscallError("connect", err))
 			}
 			p.byFD[fd] = nil
 			heap.Remove(&p.deadlines, pr.index)
@@ -446,6 +451,19 @@ func (p *epollPoller) run() {
 			p.deliver <- out
 		}
 	}
+}
+
+// socketError reads why a connect failed (SO_ERROR); a socket closed
+// without a pending error was reset after the handshake.
+func socketError(fd int) error {
+	soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err != nil {
+		return os.NewSyscallError("getsockopt", err)
+	}
+	if soerr == 0 {
+		return os.NewSyscallError("connect", unix.ECONNRESET)
+	}
+	return os.NewSyscallError("connect", unix.Errno(soerr))
 }
 
 // closeProbe closes a probe socket with FIN or, for closeAbort, RST.
