@@ -448,13 +448,14 @@ func cpuProfileTop(dir, exe string, d time.Duration) string {
 	if out, err := exec.Command("curl", "-sfo", path, url).CombinedOutput(); err != nil {
 		return fmt.Sprintf("curl %s: %v %s", url, err, out)
 	}
-	// The guest's PATH lacks the Go installation the host test ran with.
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		gobin = "/usr/local/go/bin/go"
+	// The pprof tool itself: `go tool pprof` would load the module graph,
+	// which needs a network the guest does not have.
+	tool := filepath.Join(runtime.GOROOT(), "pkg", "tool", runtime.GOOS+"_"+runtime.GOARCH, "pprof")
+	if _, err := os.Stat(tool); err != nil {
+		tool = "/usr/local/go/pkg/tool/linux_amd64/pprof"
 	}
-	cmd := exec.Command(gobin, "tool", "pprof", "-top", "-nodecount=40", exe, path)
-	cmd.Env = append(os.Environ(), "HOME="+dir, "GOCACHE="+filepath.Join(dir, "gocache"), "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local")
+	cmd := exec.Command(tool, "-top", "-nodecount=40", exe, path)
+	cmd.Env = append(os.Environ(), "HOME="+dir)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Sprintf("pprof: %v\n%s", err, out)
