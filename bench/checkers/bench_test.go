@@ -25,7 +25,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,6 +82,13 @@ func BenchmarkCheckers(b *testing.B) {
 			b.Fatalf("building alived: %v\n%s", err, out)
 		}
 		env := []string{envBin + "=" + filepath.Join(dir, "alived")}
+		if os.Getenv(envPprof) == "1" {
+			// Go ships the pprof tool as source; build it here, where
+			// the module cache is, for the guest.
+			if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "pprof"), "cmd/pprof").CombinedOutput(); err != nil {
+				b.Fatalf("building pprof: %v\n%s", err, out)
+			}
+		}
 		for _, k := range []string{envScales, envWindow, envStrace, envGOMAXPROCS, envPprof} {
 			if v := os.Getenv(k); v != "" {
 				env = append(env, k+"="+v)
@@ -448,12 +454,7 @@ func cpuProfileTop(dir, exe string, d time.Duration) string {
 	if out, err := exec.Command("curl", "-sfo", path, url).CombinedOutput(); err != nil {
 		return fmt.Sprintf("curl %s: %v %s", url, err, out)
 	}
-	// The pprof tool itself: `go tool pprof` would load the module graph,
-	// which needs a network the guest does not have.
-	tool := filepath.Join(runtime.GOROOT(), "pkg", "tool", runtime.GOOS+"_"+runtime.GOARCH, "pprof")
-	if _, err := os.Stat(tool); err != nil {
-		tool = "/usr/local/go/pkg/tool/linux_amd64/pprof"
-	}
+	tool := filepath.Join(filepath.Dir(exe), "pprof")
 	cmd := exec.Command(tool, "-top", "-nodecount=40", exe, path)
 	cmd.Env = append(os.Environ(), "HOME="+dir)
 	out, err := cmd.CombinedOutput()
