@@ -155,6 +155,8 @@ func (t *trackers) startFile(name string, st *fileState) {
 	if w := t.watcher(); w != nil {
 		path := st.cfg.File
 		st.cancel = w.Add(path, func() { t.readFile(name, st, path) })
+		// A write between the first read and the watch would be missed.
+		t.c.goAdapter(func() { t.readFile(name, st, path) })
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -34,10 +34,9 @@ const (
 )
 
 // watchFiles subscribes to the files of plan's FILE_CHECKs, replacing the
-// previous plan's subscriptions. On reload every FILE_CHECK is probed at
-// once: keepalived re-reads track files on reload. It runs on the loop,
-// after Start has set up the scheduler and the context.
-func (s *Subsystem) watchFiles(plan *Plan, reload bool) {
+// previous plan's subscriptions, and then probes every FILE_CHECK. It runs
+// on the loop, after Start has set up the scheduler and the context.
+func (s *Subsystem) watchFiles(plan *Plan) {
 	for _, remove := range s.files.remove {
 		remove()
 	}
@@ -60,15 +59,16 @@ func (s *Subsystem) watchFiles(plan *Plan, reload bool) {
 			s.files.remove = append(s.files.remove, w.Add(t.path, func() { s.probeNow(t) }))
 		}
 	}
-	if reload {
-		s.done.Add(1)
-		go func() {
-			defer s.done.Done()
-			for _, t := range targets {
-				s.probeNow(t)
-			}
-		}()
-	}
+	// Probe them all once more now that they are watched: keepalived
+	// re-reads track files on reload, and at start a write between the
+	// first probe and the watch would otherwise wait for delay_loop.
+	s.done.Add(1)
+	go func() {
+		defer s.done.Done()
+		for _, t := range targets {
+			s.probeNow(t)
+		}
+	}()
 }
 
 // fileWatcher returns the inotify watcher, starting it on first use; nil

@@ -259,7 +259,7 @@ func (s *Subsystem) Start(now time.Time, cfg *config.Config) error {
 		}
 	}()
 	s.started = true
-	s.watchFiles(plan, false)
+	s.watchFiles(plan)
 	s.syncConfigure(cfg)
 	s.log.Info("lvs: started", "virtual_servers", len(plan.VirtualServers))
 	return nil
@@ -563,7 +563,7 @@ func (s *Subsystem) Reload(now time.Time, cfg *config.Config) error {
 	changes := s.pool.SetConfig(plan.PoolConfig())
 	s.plan = plan
 	s.cfg = cfg
-	s.watchFiles(plan, true)
+	s.watchFiles(plan)
 	s.syncConfigure(cfg)
 	if s.rec == nil && len(plan.VirtualServers) > 0 {
 		if err := s.openKernel(cfg); err != nil {
