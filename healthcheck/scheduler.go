@@ -472,7 +472,11 @@ func (s *Scheduler) Run(ctx context.Context) error {
 				s.finish(d)
 			}
 			early = early[:0]
-			continue
+			if ctx.Err() == nil {
+				continue
+			}
+			// Stopping: fall through to the select, which sees it (a
+			// check failing at once every nanosecond must not starve it).
 		}
 		if next >= 0 {
 			timer.Reset(next)
