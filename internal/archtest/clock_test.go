@@ -12,10 +12,18 @@ import (
 // a goroutine of its own; time must be an input to it.
 var forbiddenInCore = regexp.MustCompile(`\btime\.(Now|Since|Until|Sleep|After|AfterFunc|NewTimer|NewTicker|Tick)\(|^\s*go\s+(func\b|[A-Za-z_][\w.]*\()`)
 
-func TestVRRPCoreHasNoClock(t *testing.T) {
-	files, err := filepath.Glob("../../vrrp/*.go")
-	if err != nil {
-		t.Fatal(err)
+// TestCoresHaveNoClock keeps the protocol cores (VRRP, BFD) deterministic.
+func TestCoresHaveNoClock(t *testing.T) {
+	var files []string
+	for _, core := range []string{"vrrp", "bfd"} {
+		fs, err := filepath.Glob("../../" + core + "/*.go")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fs) == 0 {
+			t.Fatalf("no files in %s: the rule checks nothing", core)
+		}
+		files = append(files, fs...)
 	}
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
@@ -27,7 +35,7 @@ func TestVRRPCoreHasNoClock(t *testing.T) {
 		}
 		for i, line := range strings.Split(string(data), "\n") {
 			if forbiddenInCore.MatchString(line) {
-				t.Errorf("%s:%d: %q: the VRRP core must take time as an input and start no goroutines", f, i+1, strings.TrimSpace(line))
+				t.Errorf("%s:%d: %q: a protocol core must take time as an input and start no goroutines", f, i+1, strings.TrimSpace(line))
 			}
 		}
 	}

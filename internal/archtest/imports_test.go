@@ -23,7 +23,7 @@ type rule struct {
 	exceptSelf []string // subpackages of pkg exempt from the rule
 }
 
-var runtimePkgs = []string{"vrrp", "ipvs", "healthcheck", "notify", "api", "metrics", "internal/daemon"}
+var runtimePkgs = []string{"vrrp", "bfd", "ipvs", "healthcheck", "notify", "api", "metrics", "internal/daemon"}
 
 var rules = []rule{
 	{pkg: "config", tree: true, noProject: runtimePkgs,
@@ -33,6 +33,11 @@ var rules = []rule{
 		why:      "the VRRP core is a deterministic state machine: no sockets, no files (use net/netip); TestVRRPCoreHasNoClock checks the clock"},
 	{pkg: "vrrp", tree: true, exceptSelf: []string{"vrrp"}, noProject: []string{"config"},
 		why: "VRRP I/O adapters take plain parameters, not config types"},
+	{pkg: "bfd", noProject: []string{"config", "notify", "ipvs", "healthcheck", "vrrp", "internal/daemon"},
+		noStdlib: []string{"os", "net", "syscall", "os/exec"},
+		why:      "the BFD core is a deterministic state machine like the VRRP one; TestCoresHaveNoClock checks the clock"},
+	{pkg: "bfd", tree: true, exceptSelf: []string{"bfd"}, noProject: []string{"config"},
+		why: "BFD I/O adapters take plain parameters, not config types"},
 	{pkg: "healthcheck", tree: true, noProject: []string{"ipvs", "vrrp"},
 		why: "checkers emit transitions; the daemon decides what they do to IPVS and VRRP"},
 	{pkg: "ipvs", tree: true, noProject: []string{"healthcheck", "vrrp"},
