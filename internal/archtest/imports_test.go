@@ -30,7 +30,7 @@ var rules = []rule{
 		why: "the config front end is a pure library the runtime depends on, never the reverse"},
 	{pkg: "vrrp", noProject: []string{"config", "notify", "ipvs", "healthcheck", "internal/daemon"},
 		noStdlib: []string{"os", "net", "syscall", "os/exec"},
-		why:      "the VRRP core is a deterministic state machine: no sockets, no files (use net/netip); TestVRRPCoreHasNoClock checks the clock"},
+		why:      "the VRRP core is a deterministic state machine: no sockets, no files (use net/netip); TestCoresHaveNoClock checks the clock"},
 	{pkg: "vrrp", tree: true, exceptSelf: []string{"vrrp"}, noProject: []string{"config"},
 		why: "VRRP I/O adapters take plain parameters, not config types"},
 	{pkg: "bfd", noProject: []string{"config", "notify", "ipvs", "healthcheck", "vrrp", "internal/daemon"},
