@@ -165,7 +165,9 @@ func guest(b *testing.B) {
 		}, checkerPidfile: "k-check.pid"},
 	}
 	var results []result
+	var calib []string
 	for _, sc := range parseScales(b, os.Getenv(envScales)) {
+		calib = append(calib, fmt.Sprintf("before %s: %.0f %%", sc, calibrate(b)))
 		for _, tl := range tools {
 			fmt.Fprintf(os.Stderr, "progress: %s with %s\n", sc, tl.name)
 			r := run(b, tl, sc, window)
@@ -175,6 +177,7 @@ func guest(b *testing.B) {
 	}
 	var out strings.Builder
 	fmt.Fprintf(&out, "guest load average at end: %s\n", loadavg())
+	fmt.Fprintf(&out, "calibration (a busy loop's CPU over 3 s of guest wall time; 100 %% means the guest's CPU accounting is sound): %s\n", strings.Join(calib, ", "))
 	out.WriteString(header + "\n")
 	for _, r := range results {
 		out.WriteString(r.String() + "\n")
@@ -442,6 +445,24 @@ func run(b *testing.B, tl tool, sc scale, window time.Duration) result {
 }
 
 const pprofAddr = "127.0.0.1:9165"
+
+// calibrate runs a shell busy loop for 3 s of guest wall time and returns
+// the share of a core /proc charges it. Without KVM, a guest whose vCPU
+// threads the host starves sees its CPU accounting drift from its clock;
+// this number says how far, so a run on a busy host shows itself.
+func calibrate(b *testing.B) float64 {
+	cmd := exec.Command("/bin/sh", "-c", "while :; do :; done")
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}()
+	c0, t0 := procCPU(b, cmd.Process.Pid), time.Now()
+	time.Sleep(3 * time.Second)
+	return (procCPU(b, cmd.Process.Pid) - c0).Seconds() / time.Since(t0).Seconds() * 100
+}
 
 // bin returns the tool's executable.
 func bin(tl tool, dir, conf string) string { return tl.argv(dir, conf)[0] }
