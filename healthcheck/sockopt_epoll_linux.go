@@ -1,0 +1,303 @@
+package healthcheck
+
+import (
+	"container/heap"
+	"fmt"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// epollPoller runs TCP_CHECK probes on one epoll instance owned by the
+// scheduler, as keepalived's checker does on its event loop: the scheduler
+// opens the non-blocking socket and starts the connect on its own
+// goroutine, and a single poller goroutine waits for all handshakes at
+// once, confirms each, closes the socket and hands back batches of
+// results. A passing probe costs four syscalls — socket, connect,
+// epoll_ctl, close (keepalived 2.2.7's checker, by its source, also gets
+// SO_TYPE, sets SO_LINGER, reads SO_ERROR and deletes the epoll entry) —
+// no goroutine, context, timer, os.File or netpoller registration of its
+// own.
+type epollPoller struct {
+	epfd, evfd int
+	deliver    chan<- []probeDone
+	done       chan struct{}
+
+	mu        sync.Mutex
+	byFD      []*epollProbe // in-flight probes indexed by socket
+	deadlines probeHeap
+	// waitUntil is when the poller's current epoll_wait times out (zero
+	// while it is not waiting): a probe due earlier must wake it.
+	waitUntil time.Time
+	stopping  bool
+}
+
+// epollProbe is one TCP connect in flight.
+type epollProbe struct {
+	fd       int
+	addr     netip.AddrPort
+	how      closeHow
+	j        *job
+	begin    time.Time
+	deadline time.Time
+	index    int // in deadlines
+}
+
+// newConnectPoller starts the poller goroutine; results of probes it runs
+// are sent on deliver in batches. The caller must stop it and keep
+// receiving until every started probe has been delivered, then wait.
+func newConnectPoller(deliver chan<- []probeDone) (connectPoller, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("epoll_create1: %w", err)
+	}
+	evfd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, fmt.Errorf("eventfd: %w", err)
+	}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(evfd)}); err != nil {
+		unix.Close(evfd)
+		unix.Close(epfd)
+		return nil, fmt.Errorf("epoll_ctl eventfd: %w", err)
+	}
+	p := &epollPoller{epfd: epfd, evfd: evfd, deliver: deliver, done: make(chan struct{})}
+	go p.run()
+	return p, nil
+}
+
+// start opens the probe's socket and starts connecting. If the outcome is
+// known at once (a local error, an immediate refusal) it is returned with
+// true and nothing is left in flight.
+func (p *epollPoller) start(j *job, c Conn, how closeHow, timeout time.Duration) (probeDone, bool) {
+	begin := time.Now()
+	failNow := func(err error) (probeDone, bool) {
+		return probeDone{j: j, r: fail(err), start: begin, end: time.Now()}, true
+	}
+	dst, family, err := sockaddrOf(c.Addr, c.BindIf)
+	if err != nil {
+		return failNow(fmt.Errorf("connect %s: %w", c.Addr, err))
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+	if err != nil {
+		return failNow(fmt.Errorf("socket: %w", os.NewSyscallError("socket", err)))
+	}
+	if err := c.bindSocket(fd); err != nil {
+		unix.Close(fd)
+		return failNow(err)
+	}
+	switch err := unix.Connect(fd, dst); err {
+	case nil:
+		closeProbe(fd, how)
+		return probeDone{j: j, start: begin, end: time.Now()}, true
+	case unix.EINPROGRESS, unix.EINTR:
+	default:
+		unix.Close(fd)
+		return failNow(fmt.Errorf("connect %s: %w", c.Addr, os.NewSyscallError("connect", err)))
+	}
+	pr := &epollProbe{fd: fd, addr: c.Addr, how: how, j: j, begin: begin, deadline: begin.Add(timeout)}
+	p.mu.Lock()
+	if p.stopping {
+		p.mu.Unlock()
+		unix.Close(fd)
+		return failNow(fmt.Errorf("connect %s: %w (checker stopping)", c.Addr, ErrTimeout))
+	}
+	for fd >= len(p.byFD) {
+		p.byFD = append(p.byFD, nil)
+	}
+	p.byFD[fd] = pr
+	heap.Push(&p.deadlines, pr)
+	// Registered under the lock so the poller cannot see the socket's
+	// event before the probe it belongs to.
+	// Edge-triggered: the handshake's end is one edge; a spurious one is
+	// caught by asking connect again.
+	err = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLOUT | unix.EPOLLET, Fd: int32(fd)})
+	if err != nil {
+		p.byFD[fd] = nil
+		heap.Remove(&p.deadlines, pr.index)
+		p.mu.Unlock()
+		unix.Close(fd)
+		return failNow(fmt.Errorf("epoll_ctl: %w", err))
+	}
+	wake := !p.waitUntil.IsZero() && pr.deadline.Before(p.waitUntil)
+	p.mu.Unlock()
+	if wake {
+		p.wake()
+	}
+	return probeDone{}, false
+}
+
+// stop makes the poller fail every probe in flight (they are delivered as
+// timeouts) and exit; it does not wait.
+func (p *epollPoller) stop() {
+	p.mu.Lock()
+	p.stopping = true
+	p.mu.Unlock()
+	p.wake()
+}
+
+// wait returns once the poller goroutine has exited, and releases the
+// epoll and eventfd descriptors.
+func (p *epollPoller) wait() {
+	<-p.done
+	unix.Close(p.evfd)
+	unix.Close(p.epfd)
+}
+
+func (p *epollPoller) wake() {
+	one := [8]byte{1}
+	// EAGAIN means the counter is already non-zero: a wake-up is pending.
+	unix.Write(p.evfd, one[:])
+}
+
+// run is the poller goroutine.
+func (p *epollPoller) run() {
+	defer close(p.done)
+	events := make([]unix.EpollEvent, 512)
+	var toClose []*epollProbe
+	for {
+		p.mu.Lock()
+		if p.stopping {
+			var out []probeDone
+			now := time.Now()
+			for _, pr := range p.deadlines {
+				p.byFD[pr.fd] = nil
+				unix.Close(pr.fd)
+				out = append(out, probeDone{j: pr.j, start: pr.begin, end: now,
+					r: fail(fmt.Errorf("connect %s: %w (checker stopping)", pr.addr, ErrTimeout))})
+			}
+			p.deadlines = nil
+			p.mu.Unlock()
+			if len(out) > 0 {
+				p.deliver <- out
+			}
+			return
+		}
+		msec := -1
+		p.waitUntil = time.Time{}
+		if len(p.deadlines) > 0 {
+			p.waitUntil = p.deadlines[0].deadline
+			// Round up: waking a millisecond early would only loop.
+			msec = int((time.Until(p.waitUntil) + time.Millisecond - 1) / time.Millisecond)
+			msec = max(msec, 0)
+		} else {
+			p.waitUntil = time.Now().Add(time.Hour)
+		}
+		p.mu.Unlock()
+
+		n, err := unix.EpollWait(p.epfd, events, msec)
+		if err != nil && err != unix.EINTR {
+			// Cannot happen with valid descriptors; fail what is in
+			// flight rather than hang the scheduler.
+			p.mu.Lock()
+			p.stopping = true
+			p.mu.Unlock()
+			continue
+		}
+		now := time.Now()
+		var out []probeDone
+		toClose = toClose[:0]
+		p.mu.Lock()
+		p.waitUntil = time.Time{}
+		for _, ev := range events[:max(n, 0)] {
+			fd := int(ev.Fd)
+			if fd == p.evfd {
+				var buf [8]byte
+				unix.Read(p.evfd, buf[:])
+				continue
+			}
+			if fd >= len(p.byFD) || p.byFD[fd] == nil {
+				continue
+			}
+			pr := p.byFD[fd]
+			// The event itself is the outcome, as keepalived reads it: a
+			// TCP socket polls writable only once the handshake is done
+			// (tcp_poll reports nothing in SYN_SENT), and a failed one
+			// adds EPOLLERR/EPOLLHUP, whose reason SO_ERROR holds — so a
+			// passing probe costs no syscall here. Unlike Go's netpoller,
+			// this epoll set has no readiness left over from an earlier
+			// socket with the same number: closing a socket removes it,
+			// and byFD is set before the new one is added.
+			var perr error
+			switch {
+			case ev.Events&(unix.EPOLLERR|unix.EPOLLHUP) != 0:
+				perr = fmt.Errorf("connect %s: %w", pr.addr, socketError(fd))
+			case ev.Events&unix.EPOLLOUT == 0:
+				continue
+			}
+			p.byFD[fd] = nil
+			heap.Remove(&p.deadlines, pr.index)
+			if perr != nil {
+				pr.how = closeGraceful // nothing to reset
+			}
+			toClose = append(toClose, pr)
+			out = append(out, probeDone{j: pr.j, r: Result{Err: perr}, start: pr.begin, end: now})
+		}
+		for len(p.deadlines) > 0 && !now.Before(p.deadlines[0].deadline) {
+			pr := heap.Pop(&p.deadlines).(*epollProbe)
+			p.byFD[pr.fd] = nil
+			pr.how = closeGraceful
+			toClose = append(toClose, pr)
+			out = append(out, probeDone{j: pr.j, start: pr.begin, end: now,
+				r: fail(fmt.Errorf("connect %s: %w", pr.addr, ErrTimeout))})
+		}
+		p.mu.Unlock()
+		// Closing outside the lock is safe: the kernel cannot hand a
+		// socket number out again before it is closed.
+		for _, pr := range toClose {
+			closeProbe(pr.fd, pr.how)
+		}
+		if len(out) > 0 {
+			p.deliver <- out
+		}
+	}
+}
+
+// socketError reads why a connect failed (SO_ERROR); a socket closed
+// without a pending error was reset after the handshake.
+func socketError(fd int) error {
+	soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err != nil {
+		return os.NewSyscallError("getsockopt", err)
+	}
+	if soerr == 0 {
+		return os.NewSyscallError("connect", unix.ECONNRESET)
+	}
+	return os.NewSyscallError("connect", unix.Errno(soerr))
+}
+
+// closeProbe closes a probe socket with FIN or, for closeAbort, RST.
+func closeProbe(fd int, how closeHow) {
+	if how == closeAbort {
+		unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	}
+	unix.Close(fd)
+}
+
+// probeHeap orders in-flight probes by deadline.
+type probeHeap []*epollProbe
+
+func (h probeHeap) Len() int           { return len(h) }
+func (h probeHeap) Less(i, k int) bool { return h[i].deadline.Before(h[k].deadline) }
+func (h probeHeap) Swap(i, k int) {
+	h[i], h[k] = h[k], h[i]
+	h[i].index = i
+	h[k].index = k
+}
+func (h *probeHeap) Push(x any) {
+	pr := x.(*epollProbe)
+	pr.index = len(*h)
+	*h = append(*h, pr)
+}
+func (h *probeHeap) Pop() any {
+	old := *h
+	n := len(old)
+	pr := old[n-1]
+	old[n-1] = nil
+	pr.index = -1
+	*h = old[:n-1]
+	return pr
+}
