@@ -51,6 +51,10 @@ const (
 	// envPprof, when 1, runs alived with --debug.pprof and logs the top
 	// of a CPU profile taken over the measuring window.
 	envPprof = "ALIVED_BENCH_PPROF"
+	// envICount sets the VM's instruction-counting shift (see
+	// vmtest.Options.ICountShift); 0 runs the faster multi-threaded VM,
+	// whose CPU accounting drifts when the host is busy.
+	envICount = "ALIVED_BENCH_ICOUNT"
 
 	// realAddr holds every real server, one port each: TCP_CHECK servers
 	// from tcpBase, HTTP_GET servers from httpBase, below the ephemeral
@@ -95,7 +99,15 @@ func BenchmarkCheckers(b *testing.B) {
 			}
 		}
 		b.Logf("host load average before: %s", loadavg())
-		vmtest.RunGoTests(b, vmtest.GoTests{Run: "^$", Bench: "^BenchmarkCheckers$", Env: env, Timeout: 55 * time.Minute, MemoryMB: 3072})
+		shift := 0
+		if v := os.Getenv(envICount); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 10 {
+				b.Fatalf("%s=%q: want a shift 0..10", envICount, v)
+			}
+			shift = n
+		}
+		vmtest.RunGoTests(b, vmtest.GoTests{Run: "^$", Bench: "^BenchmarkCheckers$", Env: env, Timeout: 55 * time.Minute, MemoryMB: 3072, ICountShift: shift})
 		b.Logf("host load average after: %s", loadavg())
 		return
 	}

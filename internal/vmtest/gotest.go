@@ -34,6 +34,8 @@ type GoTests struct {
 	Timeout time.Duration
 	// MemoryMB is the guest's memory; zero means Options' default.
 	MemoryMB int
+	// ICountShift is passed to Options.
+	ICountShift int
 }
 
 // RunGoTests builds the test binary of the package in the working
@@ -94,7 +96,7 @@ func RunGoTests(t testing.TB, g GoTests) Result {
 			defer cancel()
 		}
 	}
-	res, err := Run(ctx, Options{Script: script, Share: share, Console: logWriter{t}, Timeout: g.Timeout, MemoryMB: g.MemoryMB})
+	res, err := Run(ctx, Options{Script: script, Share: share, Console: logWriter{t}, Timeout: g.Timeout, MemoryMB: g.MemoryMB, ICountShift: g.ICountShift})
 	if err != nil {
 		t.Fatalf("VM run: %v", err)
 	}

@@ -34,6 +34,12 @@ type Options struct {
 	Timeout time.Duration
 	// MemoryMB is the guest's memory; zero means 1024.
 	MemoryMB int
+	// ICountShift, when positive, runs the guest under QEMU's instruction
+	// counting: every guest instruction advances the guest's clock by
+	// 2^ICountShift ns, so the guest's CPU accounting counts work done,
+	// whatever else the host is running. The vCPUs then share one host
+	// thread. Zero keeps the faster multi-threaded mode.
+	ICountShift int
 }
 
 // Result is the outcome of a run.
@@ -109,7 +115,7 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	nonce := hex.EncodeToString(nonceBytes)
 
 	args := []string{
-		"-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "2", "-m", strconv.Itoa(opt.MemoryMB),
+		"-cpu", "max", "-smp", "2", "-m", strconv.Itoa(opt.MemoryMB),
 		"-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot",
 		"-kernel", k.Image(), "-initrd", initrd,
 		"-append", "console=ttyS0 quiet panic=-1 mitigations=off tsc=reliable no_timer_check alived.share=" + share + " alived.nonce=" + nonce,
@@ -117,6 +123,11 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 		"-device", "virtio-9p-pci,fsdev=host,mount_tag=host",
 		"-fsdev", "local,id=share,path=" + share + ",security_model=none,multidevs=remap",
 		"-device", "virtio-9p-pci,fsdev=share,mount_tag=share",
+	}
+	if opt.ICountShift > 0 {
+		args = append(args, "-accel", "tcg,thread=single", "-icount", "shift="+strconv.Itoa(opt.ICountShift)+",sleep=on")
+	} else {
+		args = append(args, "-accel", "tcg,thread=multi")
 	}
 	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", args...)
 	var stderr bytes.Buffer
