@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -196,5 +197,46 @@ func TestSchedulerOnProbeReportsEveryProbe(t *testing.T) {
 		if ev == "probe tcp" {
 			break
 		}
+	}
+}
+
+// TestSchedulerTCPChecksInFlightNeedNoGoroutines: hundreds of TCP_CHECKs
+// hanging in their handshakes cost no goroutine each — only the poller's.
+func TestSchedulerTCPChecksInFlightNeedNoGoroutines(t *testing.T) {
+	hung := synDropper(t)
+	refusedDown := make(chan struct{})
+	var once sync.Once
+	s, err := NewScheduler(Options{OnTransition: func(tr Transition) {
+		if tr.RealServer == "refused" && tr.Down() {
+			once.Do(func() { close(refusedDown) })
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := fast(0)
+	tm.ConnectTimeout = time.Minute
+	const n = 300
+	for i := 0; i < n; i++ {
+		if _, err := s.Add(RealServer{RealServer: fmt.Sprint("hung", i), Weight: 1, Checks: tcpSpec(t, Conn{Addr: hung}, tm)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Add(RealServer{RealServer: "refused", Weight: 1, Checks: tcpSpec(t, Conn{Addr: closedPort(t)}, tm)}); err != nil {
+		t.Fatal(err)
+	}
+	base := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case <-refusedDown: // started in the same pass: the hung ones are in flight
+	case <-time.After(5 * time.Second):
+		t.Fatal("refused probe never reported")
+	}
+	// Run, the poller, and slack for runtime helpers.
+	if got, limit := runtime.NumGoroutine(), base+2+5; got > limit {
+		t.Errorf("%d goroutines with %d TCP probes in flight, want at most %d", got, n, limit)
 	}
 }
