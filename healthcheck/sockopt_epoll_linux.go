@@ -2,10 +2,12 @@ package healthcheck
 
 import (
 	"container/heap"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -23,8 +25,14 @@ import (
 // own.
 type epollPoller struct {
 	epfd, evfd int
-	deliver    chan<- []probeDone
-	done       chan struct{}
+	// epoll is epfd on Go's netpoller: the poller goroutine parks there
+	// instead of blocking its thread in epoll_wait, which with one P (a
+	// one-CPU machine) kept the scheduler goroutine waiting for sysmon to
+	// hand the P over and stretched every check's period.
+	epoll   *os.File
+	epollRC syscall.RawConn
+	deliver chan<- []probeDone
+	done    chan struct{}
 
 	mu        sync.Mutex
 	byFD      []*epollProbe // in-flight probes indexed by socket
@@ -64,7 +72,22 @@ func newConnectPoller(deliver chan<- []probeDone) (connectPoller, error) {
 		unix.Close(epfd)
 		return nil, fmt.Errorf("epoll_ctl eventfd: %w", err)
 	}
-	p := &epollPoller{epfd: epfd, evfd: evfd, deliver: deliver, done: make(chan struct{})}
+	// An epoll descriptor polls readable while events are ready, so Go's
+	// netpoller can wait on it like on a socket; it must be non-blocking
+	// for os.NewFile to register it.
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(evfd)
+		unix.Close(epfd)
+		return nil, fmt.Errorf("epoll non-blocking: %w", err)
+	}
+	f := os.NewFile(uintptr(epfd), "epoll")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		unix.Close(evfd)
+		f.Close()
+		return nil, fmt.Errorf("epoll on the netpoller: %w", err)
+	}
+	p := &epollPoller{epfd: epfd, evfd: evfd, epoll: f, epollRC: rc, deliver: deliver, done: make(chan struct{})}
 	go p.run()
 	return p, nil
 }
@@ -144,7 +167,7 @@ func (p *epollPoller) stop() {
 func (p *epollPoller) wait() {
 	<-p.done
 	unix.Close(p.evfd)
-	unix.Close(p.epfd)
+	p.epoll.Close()
 }
 
 func (p *epollPoller) wake() {
@@ -176,19 +199,29 @@ func (p *epollPoller) run() {
 			}
 			return
 		}
-		msec := -1
-		p.waitUntil = time.Time{}
+		var deadline time.Time
 		if len(p.deadlines) > 0 {
-			p.waitUntil = p.deadlines[0].deadline
-			// Round up: waking a millisecond early would only loop.
-			msec = int((time.Until(p.waitUntil) + time.Millisecond - 1) / time.Millisecond)
-			msec = max(msec, 0)
+			deadline = p.deadlines[0].deadline
+			p.waitUntil = deadline
 		} else {
 			p.waitUntil = time.Now().Add(time.Hour)
 		}
 		p.mu.Unlock()
 
-		n, err := unix.EpollWait(p.epfd, events, msec)
+		// Collect ready events without blocking; when there are none,
+		// park on the netpoller until the epoll descriptor is readable
+		// (a socket's event, or the eventfd's wake-up) or the earliest
+		// connect deadline passes.
+		_ = p.epoll.SetReadDeadline(deadline)
+		var n int
+		var err error
+		rerr := p.epollRC.Read(func(fd uintptr) bool {
+			n, err = unix.EpollWait(int(fd), events, 0)
+			return n > 0 || (err != nil && err != unix.EINTR)
+		})
+		if rerr != nil && !errors.Is(rerr, os.ErrDeadlineExceeded) {
+			err = rerr
+		}
 		if err != nil && err != unix.EINTR {
 			// Cannot happen with valid descriptors; fail what is in
 			// flight rather than hang the scheduler.
