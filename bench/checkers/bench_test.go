@@ -46,8 +46,9 @@ const (
 	// `strace -c -f` on each checker process and logs the syscall summary
 	// (a diagnosis aid: strace slows the traced process down).
 	envStrace = "ALIVED_BENCH_STRACE"
-	// envGOMAXPROCS, when set, is passed to alived as GOMAXPROCS.
-	envGOMAXPROCS = "ALIVED_BENCH_GOMAXPROCS"
+	// envAlivedEnv adds space-separated KEY=VALUE settings to alived's
+	// environment (GOMAXPROCS=2, GOGC=400, ...) to try runtime settings.
+	envAlivedEnv = "ALIVED_BENCH_ALIVED_ENV"
 	// envPprof, when 1, runs alived with --debug.pprof and logs the top
 	// of a CPU profile taken over the measuring window.
 	envPprof = "ALIVED_BENCH_PPROF"
@@ -93,7 +94,7 @@ func BenchmarkCheckers(b *testing.B) {
 				b.Fatalf("building pprof: %v\n%s", err, out)
 			}
 		}
-		for _, k := range []string{envScales, envWindow, envStrace, envGOMAXPROCS, envPprof} {
+		for _, k := range []string{envScales, envWindow, envStrace, envAlivedEnv, envPprof} {
 			if v := os.Getenv(k); v != "" {
 				env = append(env, k+"="+v)
 			}
@@ -303,8 +304,8 @@ func run(b *testing.B, tl tool, sc scale, window time.Duration) result {
 	argv := tl.argv(dir, conf)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	if v := os.Getenv(envGOMAXPROCS); v != "" && tl.name == "alived" {
-		cmd.Env = append(os.Environ(), "GOMAXPROCS="+v)
+	if v := os.Getenv(envAlivedEnv); v != "" && tl.name == "alived" {
+		cmd.Env = append(os.Environ(), strings.Fields(v)...)
 	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
