@@ -401,6 +401,10 @@ func run(b *testing.B, tl tool, sc scale, window time.Duration) result {
 	r.tcpRate = float64(srv.tcpAccepts.Load()-tcp0) / elapsed.Seconds()
 	r.httpRate = float64(srv.httpRequests.Load()-http0) / elapsed.Seconds()
 	r.falseDowns = events.count("DOWN") - downsBefore
+	if r.falseDowns > 0 {
+		// Say why: the first lines of the tool's log about failures.
+		fmt.Fprintf(os.Stderr, "%s marked %d live real servers down; from its log:\n%s\n", tl.name, r.falseDowns, grepLog(logf.Name(), 15))
+	}
 	if os.Getenv(envStrace) == "1" {
 		out := filepath.Join(dir, "strace.txt")
 		st := exec.Command("timeout", "-s", "INT", "10", "strace", "-c", "-f", "-o", out, "-p", strconv.Itoa(pid))
@@ -705,6 +709,22 @@ func ipvsLines(b *testing.B) int {
 		b.Fatal(err)
 	}
 	return bytes.Count(data, []byte("\n")) - 3
+}
+
+// grepLog returns up to n lines of a daemon log that report failures.
+func grepLog(path string, n int) string {
+	data, _ := os.ReadFile(path)
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		l := strings.ToLower(line)
+		if strings.Contains(l, "fail") || strings.Contains(l, "down") || strings.Contains(l, "timeout") {
+			out = append(out, line)
+			if len(out) == n {
+				break
+			}
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func logTail(b *testing.B, path string) {
