@@ -628,26 +628,7 @@ func (s *Scheduler) shutdown() {
 }
 
 // jobHeap orders checks by due time.
-type jobHeap []*job
+type jobHeap = timeHeap[*job]
 
-func (h jobHeap) Len() int           { return len(h) }
-func (h jobHeap) Less(i, k int) bool { return h[i].due.Before(h[k].due) }
-func (h jobHeap) Swap(i, k int) {
-	h[i], h[k] = h[k], h[i]
-	h[i].index = i
-	h[k].index = k
-}
-func (h *jobHeap) Push(x any) {
-	j := x.(*job)
-	j.index = len(*h)
-	*h = append(*h, j)
-}
-func (h *jobHeap) Pop() any {
-	old := *h
-	n := len(old)
-	j := old[n-1]
-	old[n-1] = nil
-	j.index = -1
-	*h = old[:n-1]
-	return j
-}
+func (j *job) heapTime() time.Time { return j.due }
+func (j *job) setHeapIndex(i int)  { j.index = i }

@@ -311,26 +311,7 @@ func closeProbe(fd int, how closeHow) {
 }
 
 // probeHeap orders in-flight probes by deadline.
-type probeHeap []*epollProbe
+type probeHeap = timeHeap[*epollProbe]
 
-func (h probeHeap) Len() int           { return len(h) }
-func (h probeHeap) Less(i, k int) bool { return h[i].deadline.Before(h[k].deadline) }
-func (h probeHeap) Swap(i, k int) {
-	h[i], h[k] = h[k], h[i]
-	h[i].index = i
-	h[k].index = k
-}
-func (h *probeHeap) Push(x any) {
-	pr := x.(*epollProbe)
-	pr.index = len(*h)
-	*h = append(*h, pr)
-}
-func (h *probeHeap) Pop() any {
-	old := *h
-	n := len(old)
-	pr := old[n-1]
-	old[n-1] = nil
-	pr.index = -1
-	*h = old[:n-1]
-	return pr
-}
+func (pr *epollProbe) heapTime() time.Time { return pr.deadline }
+func (pr *epollProbe) setHeapIndex(i int)  { pr.index = i }

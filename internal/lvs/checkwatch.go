@@ -125,16 +125,7 @@ func (s *Subsystem) forgetChecks(id rsID, keep func(check string) bool) {
 // enqueueCheck queues a checker change for the loop, with the scheduler's
 // transitions (see enqueue).
 func (s *Subsystem) enqueueCheck(ev checkEvent) {
-	s.mu.Lock()
-	s.checkQueue = append(s.checkQueue, ev)
-	post := !s.posted && !s.draining
-	if post {
-		s.posted = true
-	}
-	s.mu.Unlock()
-	if post {
-		s.opt.Post(s.drain)
-	}
+	s.queueForLoop(func() { s.checkQueue = append(s.checkQueue, ev) })
 }
 
 // checkChanged records a checker's change and sends keepalived's

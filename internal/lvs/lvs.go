@@ -389,8 +389,14 @@ func (s *Subsystem) applyDynamicWeights(p *Plan) {
 // enqueue is the scheduler's OnTransition: it runs on the scheduler's
 // goroutine and hands the transition to the loop.
 func (s *Subsystem) enqueue(t healthcheck.Transition) {
+	s.queueForLoop(func() { s.queue = append(s.queue, t) })
+}
+
+// queueForLoop runs add under the lock and posts one drain to the loop
+// unless one is already pending: a burst of changes costs one loop event.
+func (s *Subsystem) queueForLoop(add func()) {
 	s.mu.Lock()
-	s.queue = append(s.queue, t)
+	add()
 	post := !s.posted && !s.draining
 	if post {
 		s.posted = true
