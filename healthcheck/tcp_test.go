@@ -47,31 +47,10 @@ func TestTCPCheckRefused(t *testing.T) {
 	}
 }
 
-// TestTCPCheckTimesOut fills a listener's accept queue (backlog 0 holds one
-// connection) so the kernel drops further SYNs and connect hangs.
+// TestTCPCheckTimesOut probes a listener whose full accept queue makes the
+// kernel drop SYNs, so connect hangs (synDropper).
 func TestTCPCheckTimesOut(t *testing.T) {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Close(fd) })
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Listen(fd, 0); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := unix.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ap := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(sa.(*unix.SockaddrInet4).Port))
-	for i := 0; i < 2; i++ {
-		// Fill the queue; these may themselves hang once it is full.
-		if c, err := net.DialTimeout("tcp", ap.String(), 200*time.Millisecond); err == nil {
-			t.Cleanup(func() { c.Close() })
-		}
-	}
+	ap := synDropper(t)
 	c, err := NewTCP(TCPOptions{Conn: Conn{Addr: ap}})
 	if err != nil {
 		t.Fatal(err)
