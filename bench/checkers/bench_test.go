@@ -385,6 +385,7 @@ func run(b *testing.B, tl tool, sc scale, window time.Duration) result {
 	time.Sleep(5 * time.Second)
 
 	downsBefore := events.count("DOWN")
+	kern0 := tcpExt(b)
 	tcp0, http0 := srv.tcpAccepts.Load(), srv.httpRequests.Load()
 	cpu0, pcpu0 := procCPU(b, pid), time.Duration(0)
 	if parent != 0 {
@@ -414,6 +415,14 @@ func run(b *testing.B, tl tool, sc scale, window time.Duration) result {
 	r.tcpRate = float64(srv.tcpAccepts.Load()-tcp0) / elapsed.Seconds()
 	r.httpRate = float64(srv.httpRequests.Load()-http0) / elapsed.Seconds()
 	r.falseDowns = events.count("DOWN") - downsBefore
+	// Kernel counters that tell dropped SYNs and recycled 4-tuples apart
+	// from a checker that did not look in time.
+	kern1 := tcpExt(b)
+	var kern []string
+	for _, k := range []string{"ListenOverflows", "ListenDrops", "TCPTimeWaitOverflow", "TW", "TWRecycled", "TCPReqQFullDrop", "PAWSEstab", "TCPChallengeACK", "TCPSYNChallenge"} {
+		kern = append(kern, fmt.Sprintf("%s %d", k, kern1[k]-kern0[k]))
+	}
+	fmt.Fprintf(os.Stderr, "progress: %s %s kernel TcpExt during the window: %s\n", tl.name, sc, strings.Join(kern, ", "))
 	if r.falseDowns > 0 {
 		// Say why: the first lines of the tool's log about failures.
 		fmt.Fprintf(os.Stderr, "%s marked %d live real servers down; from its log:\n%s\n", tl.name, r.falseDowns, grepLog(logf.Name(), 15))
@@ -743,6 +752,32 @@ func ipvsLines(b *testing.B) int {
 		b.Fatal(err)
 	}
 	return bytes.Count(data, []byte("\n")) - 3
+}
+
+// tcpExt reads the TcpExt counters of /proc/net/netstat.
+func tcpExt(b *testing.B) map[string]int64 {
+	data, err := os.ReadFile("/proc/net/netstat")
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := map[string]int64{}
+	var names []string
+	for _, line := range strings.Split(string(data), "\n") {
+		rest, ok := strings.CutPrefix(line, "TcpExt:")
+		if !ok {
+			continue
+		}
+		if names == nil {
+			names = strings.Fields(rest)
+			continue
+		}
+		for i, v := range strings.Fields(rest) {
+			if i < len(names) {
+				out[names[i]], _ = strconv.ParseInt(v, 10, 64)
+			}
+		}
+	}
+	return out
 }
 
 // grepLog returns up to n lines of a daemon log that report failures.
