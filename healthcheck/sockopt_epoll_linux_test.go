@@ -100,29 +100,9 @@ func TestSchedulerTCPCheckLocalErrorOnPoller(t *testing.T) {
 // TestSchedulerStopsWithTCPProbesInFlight: stopping the scheduler ends
 // handshakes still waiting on the poller at once, not at connect_timeout.
 func TestSchedulerStopsWithTCPProbesInFlight(t *testing.T) {
-	hung := synDropper(t)
 	// A refused probe, started in the same pass as the hung ones: once it
 	// has a result, the hung ones are in flight.
-	refusedDown := make(chan struct{})
-	var once sync.Once
-	s, err := NewScheduler(Options{OnTransition: func(tr Transition) {
-		if tr.RealServer == "refused" && tr.Down() {
-			once.Do(func() { close(refusedDown) })
-		}
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tm := fast(0)
-	tm.ConnectTimeout = time.Minute
-	for i := 0; i < 50; i++ {
-		if _, err := s.Add(RealServer{RealServer: fmt.Sprint("hung", i), Weight: 1, Checks: tcpSpec(t, Conn{Addr: hung}, tm)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := s.Add(RealServer{RealServer: "refused", Weight: 1, Checks: tcpSpec(t, Conn{Addr: closedPort(t)}, tm)}); err != nil {
-		t.Fatal(err)
-	}
+	s, refusedDown := hungScheduler(t, 50)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
@@ -205,28 +185,8 @@ func TestSchedulerOnProbeReportsEveryProbe(t *testing.T) {
 // TestSchedulerTCPChecksInFlightNeedNoGoroutines: hundreds of TCP_CHECKs
 // hanging in their handshakes cost no goroutine each — only the poller's.
 func TestSchedulerTCPChecksInFlightNeedNoGoroutines(t *testing.T) {
-	hung := synDropper(t)
-	refusedDown := make(chan struct{})
-	var once sync.Once
-	s, err := NewScheduler(Options{OnTransition: func(tr Transition) {
-		if tr.RealServer == "refused" && tr.Down() {
-			once.Do(func() { close(refusedDown) })
-		}
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tm := fast(0)
-	tm.ConnectTimeout = time.Minute
 	const n = 300
-	for i := 0; i < n; i++ {
-		if _, err := s.Add(RealServer{RealServer: fmt.Sprint("hung", i), Weight: 1, Checks: tcpSpec(t, Conn{Addr: hung}, tm)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := s.Add(RealServer{RealServer: "refused", Weight: 1, Checks: tcpSpec(t, Conn{Addr: closedPort(t)}, tm)}); err != nil {
-		t.Fatal(err)
-	}
+	s, refusedDown := hungScheduler(t, n)
 	base := runtime.NumGoroutine()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -241,4 +201,33 @@ func TestSchedulerTCPChecksInFlightNeedNoGoroutines(t *testing.T) {
 	if got, limit := runtime.NumGoroutine(), base+2+5; got > limit {
 		t.Errorf("%d goroutines with %d TCP probes in flight, want at most %d", got, n, limit)
 	}
+}
+
+// hungScheduler returns a scheduler with n TCP_CHECKs whose handshakes
+// hang (synDropper) and one refused one, whose down transition closes the
+// returned channel.
+func hungScheduler(t *testing.T, n int) (*Scheduler, <-chan struct{}) {
+	t.Helper()
+	hung := synDropper(t)
+	refusedDown := make(chan struct{})
+	var once sync.Once
+	s, err := NewScheduler(Options{OnTransition: func(tr Transition) {
+		if tr.RealServer == "refused" && tr.Down() {
+			once.Do(func() { close(refusedDown) })
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := fast(0)
+	tm.ConnectTimeout = time.Minute
+	for i := 0; i < n; i++ {
+		if _, err := s.Add(RealServer{RealServer: fmt.Sprint("hung", i), Weight: 1, Checks: tcpSpec(t, Conn{Addr: hung}, tm)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Add(RealServer{RealServer: "refused", Weight: 1, Checks: tcpSpec(t, Conn{Addr: closedPort(t)}, tm)}); err != nil {
+		t.Fatal(err)
+	}
+	return s, refusedDown
 }
