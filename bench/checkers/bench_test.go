@@ -56,6 +56,9 @@ const (
 	// vmtest.Options.ICountShift); 0 runs the faster multi-threaded VM,
 	// whose CPU accounting drifts when the host is busy.
 	envICount = "ALIVED_BENCH_ICOUNT"
+	// envTools, a comma-separated list ("alived"), limits the run to
+	// those daemons (for iterating on one; the comparison needs both).
+	envTools = "ALIVED_BENCH_TOOLS"
 
 	// realAddr holds every real server, one port each: TCP_CHECK servers
 	// from tcpBase, HTTP_GET servers from httpBase, below the ephemeral
@@ -94,7 +97,7 @@ func BenchmarkCheckers(b *testing.B) {
 				b.Fatalf("building pprof: %v\n%s", err, out)
 			}
 		}
-		for _, k := range []string{envScales, envWindow, envStrace, envAlivedEnv, envPprof} {
+		for _, k := range []string{envScales, envWindow, envStrace, envAlivedEnv, envPprof, envTools} {
 			if v := os.Getenv(k); v != "" {
 				env = append(env, k+"="+v)
 			}
@@ -188,6 +191,13 @@ func guest(b *testing.B) {
 			return []string{"keepalived", "-n", "-l", "-C", "-f", conf, "-p", filepath.Join(dir, "k.pid"),
 				"-c", filepath.Join(dir, "k-check.pid"), "-r", filepath.Join(dir, "k-vrrp.pid"), "-b", filepath.Join(dir, "k-bfd.pid")}
 		}, checkerPidfile: "k-check.pid"},
+	}
+	if v := os.Getenv(envTools); v != "" {
+		want := strings.Split(v, ",")
+		tools = slices.DeleteFunc(tools, func(t tool) bool { return !slices.Contains(want, t.name) })
+		if len(tools) == 0 {
+			b.Fatalf("%s=%q names no daemon (alived, keepalived)", envTools, v)
+		}
 	}
 	var results []result
 	var calib []string
