@@ -1,6 +1,7 @@
 package ipvs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -33,9 +34,25 @@ type TimeoutSetter interface {
 	SetTimeouts(Timeouts) error
 }
 
+// TableReader is implemented by clients that read the whole table in one
+// pass more cheaply than through Services and Destinations.
+type TableReader interface {
+	ReadTable(ctx context.Context) (Table, error)
+}
+
+// TableStatsReader is implemented by clients that read the table and its
+// traffic counters in the same pass, so that drift repair and the
+// counters poll can share one read of a large table.
+type TableStatsReader interface {
+	ReadTableStats(ctx context.Context) (Table, []ServiceStats, error)
+}
+
 // ReadTable reads the whole table through c: one request for the services
 // and one per service for its destinations.
 func ReadTable(c Client) (Table, error) {
+	if tr, ok := c.(TableReader); ok {
+		return tr.ReadTable(context.Background())
+	}
 	svcs, err := c.Services()
 	if errors.Is(err, fs.ErrNotExist) {
 		return Table{}, nil

@@ -3,6 +3,8 @@
 package ipvs
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -11,11 +13,14 @@ import (
 	"github.com/cloudflare/ipvs/netmask"
 )
 
-// Netlink is the Client over the kernel's IPVS generic-netlink family,
-// built on github.com/cloudflare/ipvs. It talks to the network namespace
-// of the thread that called Dial.
+// Netlink is the Client over the kernel's IPVS generic-netlink family.
+// Changes go through github.com/cloudflare/ipvs; reads (Services,
+// Destinations, counters) through this package's own dump decoder, which
+// allocates little (see dumper). It talks to the network namespace of the
+// thread that called Dial.
 type Netlink struct {
-	c cfipvs.Client
+	c    cfipvs.Client
+	dump *dumper
 }
 
 // Dial opens a netlink connection to IPVS. Close releases it.
@@ -24,16 +29,24 @@ func Dial() (*Netlink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ipvs: opening netlink: %w", err)
 	}
-	return &Netlink{c: c}, nil
+	d, err := newDumper()
+	if err != nil {
+		if cl, ok := c.(io.Closer); ok {
+			cl.Close()
+		}
+		return nil, err
+	}
+	return &Netlink{c: c, dump: d}, nil
 }
 
-// Close releases the netlink socket. The library's Client interface has
+// Close releases the netlink sockets. The library's Client interface has
 // no Close, but its concrete type implements io.Closer.
 func (n *Netlink) Close() error {
+	err := n.dump.close()
 	if c, ok := n.c.(io.Closer); ok {
-		return c.Close()
+		err = errors.Join(err, c.Close())
 	}
-	return nil
+	return err
 }
 
 // toLib converts a service. The netmask is always set: since v0.10 the
@@ -106,28 +119,32 @@ func destFromLib(d cfipvs.Destination) Destination {
 
 // Services implements Client.
 func (n *Netlink) Services() ([]Service, error) {
-	svcs, err := n.c.Services()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Service, len(svcs))
-	for i, s := range svcs {
-		out[i] = fromLib(s.Service)
-	}
-	return out, nil
+	n.dump.mu.Lock()
+	defer n.dump.mu.Unlock()
+	var out []Service
+	err := n.dump.services(func(s Service, _ Counters) { out = append(out, s) })
+	return out, err
 }
 
 // Destinations implements Client.
 func (n *Netlink) Destinations(s Service) ([]Destination, error) {
-	ds, err := n.c.Destinations(toLib(s))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Destination, len(ds))
-	for i, d := range ds {
-		out[i] = destFromLib(d.Destination)
-	}
-	return out, nil
+	n.dump.mu.Lock()
+	defer n.dump.mu.Unlock()
+	var out []Destination
+	err := n.dump.dests(s.ServiceKey, func(d Destination, _ Counters) { out = append(out, d) })
+	return out, err
+}
+
+// ReadTable implements TableReader: the whole table from one pass.
+func (n *Netlink) ReadTable(ctx context.Context) (Table, error) {
+	t, _, err := n.dump.readTable(ctx, false)
+	return t, err
+}
+
+// ReadTableStats implements TableStatsReader: the table and its counters
+// from the same pass.
+func (n *Netlink) ReadTableStats(ctx context.Context) (Table, []ServiceStats, error) {
+	return n.dump.readTable(ctx, true)
 }
 
 // CreateService implements Client.

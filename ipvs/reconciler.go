@@ -18,6 +18,11 @@ type Options struct {
 	// Timeouts, if any is non-zero, are set at Start (lvs_timeouts) when
 	// the client supports it.
 	Timeouts Timeouts
+	// OnStats, if set and the client is a TableStatsReader, receives the
+	// traffic counters read with each Repair's table: one dump serves
+	// both, which halves the cost of watching a large table. It is called
+	// with the reconciler's lock held and must not call back into it.
+	OnStats func([]ServiceStats)
 }
 
 // StopMode says what Stop does to the table.
@@ -193,7 +198,7 @@ func (r *Reconciler) Repair() (Result, error) {
 	if r.desired == nil {
 		return Result{}, nil
 	}
-	actual, err := ReadTable(r.c)
+	actual, err := r.readForRepair()
 	if err != nil {
 		r.known = nil
 		return Result{}, err
@@ -215,20 +220,45 @@ func (r *Reconciler) Repair() (Result, error) {
 	return res, err
 }
 
+// readForRepair reads the kernel's table, and its counters for OnStats
+// when the client can read both at once.
+func (r *Reconciler) readForRepair() (Table, error) {
+	if r.opt.OnStats == nil {
+		return ReadTable(r.c)
+	}
+	tsr, ok := r.c.(TableStatsReader)
+	if !ok {
+		return ReadTable(r.c)
+	}
+	t, st, err := tsr.ReadTableStats(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	r.opt.OnStats(st)
+	return t, nil
+}
+
 // Run calls Repair every interval until ctx is done; the caller owns the
-// goroutine it runs in. Errors are logged, not fatal: the next tick tries
-// again. It returns ctx.Err().
+// goroutine it runs in. With OnStats it repairs once at once too, so
+// counters are there from the start. Errors are logged, not fatal: the
+// next tick tries again. It returns ctx.Err().
 func (r *Reconciler) Run(ctx context.Context, interval time.Duration) error {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
+	repair := func() {
+		if _, err := r.Repair(); err != nil {
+			r.log.Error("ipvs: drift repair failed", "err", err)
+		}
+	}
+	if r.opt.OnStats != nil {
+		repair()
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-tick.C:
-			if _, err := r.Repair(); err != nil {
-				r.log.Error("ipvs: drift repair failed", "err", err)
-			}
+			repair()
 		}
 	}
 }

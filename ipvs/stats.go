@@ -87,6 +87,17 @@ type fakeCounterKey struct {
 	dest DestKey
 }
 
+// ReadTableStats implements TableStatsReader with a table read and a
+// counters read (not atomic together, which the fake's users never need).
+func (f *Fake) ReadTableStats(ctx context.Context) (Table, []ServiceStats, error) {
+	t, err := ReadTable(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.ServiceStats(ctx)
+	return t, st, err
+}
+
 // ServiceStats implements StatsReader. A service's active and inactive
 // connections are the sum over its destinations, as for the kernel.
 func (f *Fake) ServiceStats(ctx context.Context) ([]ServiceStats, error) {

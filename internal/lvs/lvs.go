@@ -299,14 +299,25 @@ func (s *Subsystem) openKernel(cfg *config.Config) error {
 			s.closeClient = c.Close
 		}
 	}
-	rec := ipvs.NewReconciler(client, ipvs.Options{
+	opt := ipvs.Options{
 		Logger: s.log, Flush: cfg.Global.LVSFlush,
 		Timeouts: ipvs.Timeouts{
 			TCP:    uint32(cfg.Global.LVSTimeouts.TCP.Seconds()),
 			TCPFin: uint32(cfg.Global.LVSTimeouts.TCPFin.Seconds()),
 			UDP:    uint32(cfg.Global.LVSTimeouts.UDP.Seconds()),
 		},
-	})
+	}
+	// Drift repair reads the whole table anyway; when it runs as often as
+	// the counters poll would, its read brings the counters too and no
+	// poller runs (at 12,000 destinations each read is the largest fixed
+	// cost the daemon has).
+	_, canShare := client.(ipvs.TableStatsReader)
+	shared := canShare && s.opt.RepairInterval > 0 &&
+		(s.opt.StatsInterval == 0 || s.opt.StatsInterval == s.opt.RepairInterval)
+	if shared {
+		opt.OnStats = s.storeCounters
+	}
+	rec := ipvs.NewReconciler(client, opt)
 	if _, err := rec.Start(s.pool.Desired()); err != nil {
 		s.release()
 		return fmt.Errorf("lvs: adopting the IPVS table: %w", err)
@@ -319,7 +330,9 @@ func (s *Subsystem) openKernel(cfg *config.Config) error {
 			_ = rec.Run(s.ctx, s.opt.RepairInterval)
 		}()
 	}
-	s.startStatsPoller(client)
+	if !shared {
+		s.startStatsPoller(client)
+	}
 	return nil
 }
 

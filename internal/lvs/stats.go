@@ -59,8 +59,7 @@ func (s *Subsystem) pollStats(ctx context.Context, r ipvs.StatsReader, interval 
 			failing = true
 		default:
 			failing = false
-			ix := ipvs.IndexStats(stats)
-			s.counters.Store(&ix)
+			s.storeCounters(stats)
 		}
 		select {
 		case <-ctx.Done():
@@ -68,6 +67,13 @@ func (s *Subsystem) pollStats(ctx context.Context, r ipvs.StatsReader, interval 
 		case <-t.C:
 		}
 	}
+}
+
+// storeCounters publishes a counters read for Snapshot to pick up; it
+// runs off the loop (the poller, or drift repair's shared read).
+func (s *Subsystem) storeCounters(stats []ipvs.ServiceStats) {
+	ix := ipvs.IndexStats(stats)
+	s.counters.Store(&ix)
 }
 
 // vsCounters sums the counters of the kernel services keys over the
