@@ -140,7 +140,9 @@ func (r *Reconciler) apply(ops []Op, res *Result) error {
 		r.known = nil
 		return err
 	}
-	r.known = r.desired.Clone()
+	// desired was cloned on the way in and neither field is ever
+	// modified in place, so they can share it.
+	r.known = r.desired
 	return nil
 }
 

@@ -546,13 +546,19 @@ func cpuProfileTop(dir, exe string, d time.Duration) string {
 		return fmt.Sprintf("curl %s: %v %s", url, err, out)
 	}
 	tool := filepath.Join(filepath.Dir(exe), "pprof")
-	cmd := exec.Command(tool, "-top", "-nodecount=40", exe, path)
-	cmd.Env = append(os.Environ(), "HOME="+dir)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Sprintf("pprof: %v\n%s", err, out)
+	var all strings.Builder
+	// By own time, then by time including callees (which shows where a
+	// syscall's cost comes from).
+	for _, args := range [][]string{{"-top", "-nodecount=40"}, {"-top", "-cum", "-nodecount=50"}} {
+		cmd := exec.Command(tool, append(args, exe, path)...)
+		cmd.Env = append(os.Environ(), "HOME="+dir)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Sprintf("pprof: %v\n%s", err, out)
+		}
+		all.Write(out)
 	}
-	return string(out)
+	return all.String()
 }
 
 func tv(t syscall.Timeval) time.Duration {
