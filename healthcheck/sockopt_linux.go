@@ -92,13 +92,18 @@ func (c Conn) dialTCP(ctx context.Context, how closeHow) (net.Conn, func(), erro
 	stop := context.AfterFunc(ctx, func() { f.SetDeadline(time.Unix(1, 0)) })
 	closeConn := func() {
 		stop()
+		// SO_LINGER 0 (closeAbort): close sends RST and frees the socket
+		// now, so no TIME_WAIT entry outlives the probe. Otherwise the FIN
+		// close lingers up to 5 s, as TCP_CHECK's does (see closeProbe):
+		// when the TIME_WAIT table is full, an unlingered socket vanishes
+		// at once and a later probe may reuse its port too early.
+		linger := unix.Linger{Onoff: 1, Linger: 5}
 		if how == closeAbort {
-			// SO_LINGER 0: close sends RST and frees the socket now, so
-			// no TIME_WAIT entry outlives the probe.
-			rc.Control(func(fd uintptr) {
-				unix.SetsockoptLinger(int(fd), unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
-			})
+			linger.Linger = 0
 		}
+		rc.Control(func(fd uintptr) {
+			unix.SetsockoptLinger(int(fd), unix.SOL_SOCKET, unix.SO_LINGER, &linger)
+		})
 		f.Close()
 	}
 	var connErr error

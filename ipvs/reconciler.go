@@ -240,27 +240,47 @@ func (r *Reconciler) readForRepair() (Table, error) {
 	return t, nil
 }
 
-// Run calls Repair every interval until ctx is done; the caller owns the
+// repairShare is the most of its time periodic repair may spend reading
+// the table: the wait after a repair is at least repairShare times as long
+// as the repair took. A 12,000-destination table reads in milliseconds on
+// hardware, so the configured interval holds there; on a slow machine the
+// interval stretches instead of repair (and the counters read with it)
+// taking a growing share of a CPU.
+const repairShare = 50
+
+// nextRepairWait is how long Run waits after a repair that took took.
+func nextRepairWait(interval, took time.Duration) time.Duration {
+	return max(interval, took*repairShare)
+}
+
+// Run calls Repair every interval (stretched for large tables on slow
+// machines, see repairShare) until ctx is done; the caller owns the
 // goroutine it runs in. With OnStats it repairs once at once too, so
 // counters are there from the start. Errors are logged, not fatal: the
 // next tick tries again. It returns ctx.Err().
 func (r *Reconciler) Run(ctx context.Context, interval time.Duration) error {
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	repair := func() {
+	timer := time.NewTimer(interval)
+	defer timer.Stop()
+	repair := func() time.Duration {
+		start := time.Now()
 		if _, err := r.Repair(); err != nil {
 			r.log.Error("ipvs: drift repair failed", "err", err)
 		}
+		took := time.Since(start)
+		if wait := nextRepairWait(interval, took); wait > interval {
+			r.log.Debug("ipvs: drift repair interval stretched", "took", took, "next", wait)
+		}
+		return took
 	}
 	if r.opt.OnStats != nil {
-		repair()
+		timer.Reset(nextRepairWait(interval, repair()))
 	}
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-tick.C:
-			repair()
+		case <-timer.C:
+			timer.Reset(nextRepairWait(interval, repair()))
 		}
 	}
 }

@@ -262,3 +262,20 @@ func TestUpdateRecoversFromDriftItDidNotKnow(t *testing.T) {
 	}
 	sameTable(t, f.Snapshot(), next)
 }
+
+// Periodic repair keeps its interval while a read is cheap and stretches
+// it so that reading never takes more than 1/repairShare of the time.
+func TestNextRepairWait(t *testing.T) {
+	for _, c := range []struct{ interval, took, want time.Duration }{
+		{5 * time.Second, 0, 5 * time.Second},
+		{5 * time.Second, 10 * time.Millisecond, 5 * time.Second},
+		{5 * time.Second, 100 * time.Millisecond, 5 * time.Second},
+		{5 * time.Second, 101 * time.Millisecond, 5050 * time.Millisecond},
+		{5 * time.Second, 300 * time.Millisecond, 15 * time.Second},
+		{time.Second, time.Second, 50 * time.Second},
+	} {
+		if got := nextRepairWait(c.interval, c.took); got != c.want {
+			t.Errorf("nextRepairWait(%v, %v) = %v, want %v", c.interval, c.took, got, c.want)
+		}
+	}
+}

@@ -558,6 +558,16 @@ func cpuProfileTop(dir, exe string, d time.Duration) string {
 		}
 		all.Write(out)
 	}
+	// What the heap holds at the end of the window.
+	heapPath := filepath.Join(dir, "heap.pprof")
+	heapURL := fmt.Sprintf("http://%s/debug/pprof/heap", pprofAddr)
+	if out, err := exec.Command("curl", "-sfo", heapPath, heapURL).CombinedOutput(); err != nil {
+		return all.String() + fmt.Sprintf("curl %s: %v %s", heapURL, err, out)
+	}
+	cmd := exec.Command(tool, "-top", "-sample_index=inuse_space", "-nodecount=25", exe, heapPath)
+	cmd.Env = append(os.Environ(), "HOME="+dir)
+	out, _ := cmd.CombinedOutput()
+	all.Write(out)
 	return all.String()
 }
 
