@@ -2,9 +2,7 @@ package ipvs
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 )
 
 // Counters are the kernel's traffic counters of one service or
@@ -122,5 +120,3 @@ func (f *Fake) ServiceStats(ctx context.Context) ([]ServiceStats, error) {
 	return out, nil
 }
 
-// errNoTable tells whether err is the library's "empty table" answer.
-func errNoTable(err error) bool { return errors.Is(err, fs.ErrNotExist) }
