@@ -119,4 +119,3 @@ func (f *Fake) ServiceStats(ctx context.Context) ([]ServiceStats, error) {
 	}
 	return out, nil
 }
-
