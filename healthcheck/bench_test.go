@@ -99,11 +99,18 @@ func BenchmarkTCPCheck(b *testing.B) {
 	reportCPU(b, cpu0)
 }
 
+// BenchmarkHTTPCheck measures one HTTP_GET probe: with a digest (the
+// whole response parsed) and status-only (the common check).
 func BenchmarkHTTPCheck(b *testing.B) {
+	b.Run("digest", func(b *testing.B) { benchHTTP(b, URL{Path: "/", Digest: md5hex("ok")}) })
+	b.Run("status", func(b *testing.B) { benchHTTP(b, URL{Path: "/"}) })
+}
+
+func benchHTTP(b *testing.B, u URL) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
 	defer srv.Close()
 	ap, _ := netipAddrPort(srv.Listener.Addr())
-	c, _ := NewHTTP(HTTPOptions{Conn: Conn{Addr: ap}, URLs: []URL{{Path: "/", Digest: md5hex("ok")}}})
+	c, _ := NewHTTP(HTTPOptions{Conn: Conn{Addr: ap}, URLs: []URL{u}})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	b.ResetTimer()

@@ -2,6 +2,7 @@ package healthcheck
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/md5"
 	"crypto/tls"
@@ -375,6 +376,18 @@ func (c *HTTPChecker) get(ctx context.Context, u *compiledURL) error {
 	lr := &rb.lr
 	*lr = io.LimitedReader{R: rw, N: maxHeaderBytes + c.o.MaxBody + 1}
 	rb.br.Reset(lr)
+	if u.digest == nil && u.re == nil {
+		// The common check needs only the status: read it without
+		// building an http.Response (a third of a probe's allocations).
+		code, err := readStatus(rb.br, lr)
+		if err != nil {
+			return ctxErr(ctx, "read response", err)
+		}
+		if !statusOK(u.StatusCodes, code) {
+			return fmt.Errorf("status %d not in %s", code, formatRanges(u.StatusCodes))
+		}
+		return nil
+	}
 	resp, err := http.ReadResponse(rb.br, &rb.req)
 	if err != nil {
 		if lr.N <= 0 {
@@ -413,6 +426,121 @@ func (c *HTTPChecker) get(ctx context.Context, u *compiledURL) error {
 		}
 	}
 	return nil
+}
+
+// readStatus reads a response's status line and headers and then the
+// body to its end (the server's close, or Content-Length), which it
+// discards, so the connection ends with the server's FIN read, as
+// keepalived, which reads every response to the end, leaves it. An error
+// while discarding does not fail the probe (the status was received), as
+// with http.Response.Body.Close. Like keepalived, it does not judge header
+// lines beyond finding their end and the body's length.
+func readStatus(br *bufio.Reader, lr *io.LimitedReader) (int, error) {
+	h := headReader{br: br, lr: lr}
+	line, err := h.line()
+	if err != nil {
+		return 0, err
+	}
+	code, ok := parseStatusLine(line)
+	if !ok {
+		return 0, fmt.Errorf("malformed HTTP status line %q", strings.TrimRight(string(line), "\r\n"))
+	}
+	length := int64(-1)
+	for {
+		line, err := h.line()
+		if err != nil {
+			return 0, err
+		}
+		if line == nil {
+			continue // a long line: neither the end nor Content-Length
+		}
+		if len(line) <= 2 && strings.TrimRight(string(line), "\r\n") == "" {
+			break
+		}
+		if n, ok := contentLength(line); ok {
+			length = n
+		}
+	}
+	if length >= 0 {
+		_, _ = io.CopyN(io.Discard, br, length)
+	} else {
+		_, _ = br.WriteTo(io.Discard)
+	}
+	return code, nil
+}
+
+// headReader reads the lines of a response head within maxHeaderBytes.
+type headReader struct {
+	br    *bufio.Reader
+	lr    *io.LimitedReader
+	bytes int
+}
+
+// line returns the next line with its line ending, valid until the next
+// call; nil (and no error) for a line longer than the read buffer, whose
+// rest it skips.
+func (h *headReader) line() ([]byte, error) {
+	long := false
+	for {
+		line, err := h.br.ReadSlice('\n')
+		h.bytes += len(line)
+		if h.bytes > maxHeaderBytes || (err != nil && err != bufio.ErrBufferFull && h.lr.N <= 0) {
+			return nil, fmt.Errorf("headers larger than %d bytes", maxHeaderBytes)
+		}
+		switch {
+		case err == bufio.ErrBufferFull:
+			long = true
+		case err == io.EOF:
+			return nil, io.ErrUnexpectedEOF
+		case err != nil:
+			return nil, err
+		case long:
+			return nil, nil
+		default:
+			return line, nil
+		}
+	}
+}
+
+// parseStatusLine reads the code of "HTTP/x.y NNN reason".
+func parseStatusLine(line []byte) (int, bool) {
+	rest, ok := bytes.CutPrefix(line, []byte("HTTP/"))
+	if !ok {
+		return 0, false
+	}
+	_, rest, ok = bytes.Cut(rest, []byte(" "))
+	if !ok || len(rest) < 3 {
+		return 0, false
+	}
+	code, ok := digits(rest[:3])
+	if !ok || (len(rest) > 3 && rest[3] != ' ' && rest[3] != '\r' && rest[3] != '\n') {
+		return 0, false
+	}
+	return int(code), true
+}
+
+// contentLength reads a Content-Length header line.
+func contentLength(line []byte) (int64, bool) {
+	name, value, ok := bytes.Cut(line, []byte(":"))
+	if !ok || !bytes.EqualFold(bytes.TrimSpace(name), []byte("Content-Length")) {
+		return 0, false
+	}
+	return digits(bytes.TrimSpace(value))
+}
+
+// digits reads a non-negative decimal number of at most 18 digits.
+func digits(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
 }
 
 // responseReader is the per-probe reading state, pooled: its 4 KiB

@@ -441,3 +441,42 @@ func TestSSLGetClientCertificate(t *testing.T) {
 		t.Error("certificate file accepted as key")
 	}
 }
+
+// The status-only path (no digest, no regex) reads the status line and
+// the head without net/http; these are the responses it must judge as
+// http.ReadResponse did, or fail clearly.
+func TestHTTPStatusOnlyResponses(t *testing.T) {
+	long := strings.Repeat("a", 10000)
+	for _, c := range []struct {
+		name, resp string
+		ok         bool
+		errHas     string
+	}{
+		{"no reason phrase", "HTTP/1.0 200\r\n\r\n", true, ""},
+		{"bare LF line ends", "HTTP/1.1 200 OK\nX: y\n\n", true, ""},
+		{"body by length", "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello", true, ""},
+		{"long header line skipped", "HTTP/1.0 200 OK\r\nX-Long: " + long + "\r\n\r\nbody", true, ""},
+		{"wrong status", "HTTP/1.0 503 Busy\r\n\r\n", false, "status 503"},
+		{"not HTTP", "SSH-2.0-OpenSSH_9.2\r\n\r\n", false, "malformed HTTP status line"},
+		{"two-digit code", "HTTP/1.0 20 OK\r\n\r\n", false, "malformed HTTP status line"},
+		{"four-digit code", "HTTP/1.0 2000 OK\r\n\r\n", false, "malformed HTTP status line"},
+		{"cut in the head", "HTTP/1.0 200 OK\r\nX: y\r\n", false, "unexpected EOF"},
+		{"empty", "", false, "unexpected EOF"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ap, _ := rawServer(t, c.resp)
+			h := newHTTP(t, HTTPOptions{Conn: Conn{Addr: ap}, URLs: []URL{{Path: "/"}}})
+			r, _ := checkWithin(t, h, time.Second)
+			if c.ok {
+				if r.Err != nil {
+					t.Fatalf("%q failed: %v", c.resp, r.Err)
+				}
+				return
+			}
+			mustFail(t, r, c.name)
+			if !strings.Contains(r.Err.Error(), c.errHas) {
+				t.Errorf("error %q does not mention %q", r.Err, c.errHas)
+			}
+		})
+	}
+}
