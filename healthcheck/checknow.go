@@ -1,7 +1,6 @@
 package healthcheck
 
 import (
-	"container/heap"
 	"time"
 )
 
@@ -26,7 +25,7 @@ func (s *Scheduler) CheckNow(virtualServer, realServer, name string) bool {
 			return false // popped: in flight or waiting for a slot
 		}
 		j.due = time.Now()
-		heap.Fix(&s.queue, j.index)
+		s.queue.fix(j.index)
 		s.poke()
 		return true
 	}

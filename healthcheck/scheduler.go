@@ -1,7 +1,6 @@
 package healthcheck
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -279,7 +278,7 @@ func (s *Scheduler) newJobLocked(srv *server, c CheckSpec, now time.Time) *job {
 		d = time.Duration(s.rnd.Int64N(int64(c.Timing.Warmup)))
 	}
 	j.due = now.Add(d)
-	heap.Push(&s.queue, j)
+	s.queue.push(j)
 	return j
 }
 
@@ -288,7 +287,7 @@ func (s *Scheduler) newJobLocked(srv *server, c CheckSpec, now time.Time) *job {
 func (s *Scheduler) dropJobLocked(j *job) {
 	j.dropped = true
 	if j.index >= 0 {
-		heap.Remove(&s.queue, j.index)
+		s.queue.remove(j.index)
 	}
 }
 
@@ -442,12 +441,12 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	for {
 		s.mu.Lock()
 		now := time.Now()
-		for s.queue.Len() > 0 && !s.queue[0].due.After(now) {
-			ready = append(ready, heap.Pop(&s.queue).(*job))
+		for s.queue.Len() > 0 && !s.queue.peekTime().After(now) {
+			ready = append(ready, s.queue.pop())
 		}
 		var next time.Duration = -1
 		if s.queue.Len() > 0 {
-			next = s.queue[0].due.Sub(now)
+			next = s.queue.peekTime().Sub(now)
 		}
 		for inflight < s.maxConc && len(ready) > 0 {
 			j := ready[0]
@@ -589,7 +588,7 @@ func (s *Scheduler) finishLocked(d probeDone) {
 	}
 	delay := j.tr.step(j.spec.Timing, d.r, srv.base)
 	j.due = d.end.Add(delay)
-	heap.Push(&s.queue, j)
+	s.queue.push(j)
 	old := srv.state
 	srv.state = aggregate(srv.base, srv.trs)
 	cur := srv.state

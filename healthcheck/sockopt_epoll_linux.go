@@ -1,7 +1,6 @@
 package healthcheck
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -132,7 +131,7 @@ func (p *epollPoller) start(j *job, c Conn, how closeHow, timeout time.Duration)
 		p.byFD = append(p.byFD, nil)
 	}
 	p.byFD[fd] = pr
-	heap.Push(&p.deadlines, pr)
+	p.deadlines.push(pr)
 	// Registered under the lock so the poller cannot see the socket's
 	// event before the probe it belongs to.
 	// Edge-triggered: the handshake's end is one edge; a spurious one is
@@ -140,7 +139,7 @@ func (p *epollPoller) start(j *job, c Conn, how closeHow, timeout time.Duration)
 	err = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLOUT | unix.EPOLLET, Fd: int32(fd)})
 	if err != nil {
 		p.byFD[fd] = nil
-		heap.Remove(&p.deadlines, pr.index)
+		p.deadlines.remove(pr.index)
 		p.mu.Unlock()
 		unix.Close(fd)
 		return failNow(fmt.Errorf("epoll_ctl: %w", err))
@@ -186,7 +185,8 @@ func (p *epollPoller) run() {
 		if p.stopping {
 			var out []probeDone
 			now := time.Now()
-			for _, pr := range p.deadlines {
+			for _, slot := range p.deadlines {
+				pr := slot.e
 				p.byFD[pr.fd] = nil
 				unix.Close(pr.fd)
 				out = append(out, probeDone{j: pr.j, start: pr.begin, end: now,
@@ -201,7 +201,7 @@ func (p *epollPoller) run() {
 		}
 		var deadline time.Time
 		if len(p.deadlines) > 0 {
-			deadline = p.deadlines[0].deadline
+			deadline = p.deadlines.peekTime()
 			p.waitUntil = deadline
 		} else {
 			p.waitUntil = time.Now().Add(time.Hour)
@@ -262,15 +262,15 @@ func (p *epollPoller) run() {
 				continue
 			}
 			p.byFD[fd] = nil
-			heap.Remove(&p.deadlines, pr.index)
+			p.deadlines.remove(pr.index)
 			if perr != nil {
 				pr.how = closeGraceful // nothing to reset
 			}
 			toClose = append(toClose, pr)
 			out = append(out, probeDone{j: pr.j, r: Result{Err: perr}, start: pr.begin, end: now})
 		}
-		for len(p.deadlines) > 0 && !now.Before(p.deadlines[0].deadline) {
-			pr := heap.Pop(&p.deadlines).(*epollProbe)
+		for len(p.deadlines) > 0 && !now.Before(p.deadlines.peekTime()) {
+			pr := p.deadlines.pop()
 			p.byFD[pr.fd] = nil
 			pr.how = closeGraceful
 			toClose = append(toClose, pr)
