@@ -69,23 +69,24 @@ func (w *checkWatch) observe(r healthcheck.Result) {
 	changed := w.tr.Step(t, r)
 	up := w.tr.Up()
 	w.mu.Unlock()
-	attrs := []any{"vs", w.id.vs, "rs", w.id.rs, "check", w.id.check}
+	// Built only when something is logged: this runs for every probe.
+	attrs := func() []any { return []any{"vs", w.id.vs, "rs", w.id.rs, "check", w.id.check} }
 	if r.Err != nil && wasUp && logAll {
 		// keepalived logs each failure of an up checker, including the
 		// ones its retries then forgive.
-		w.log.Info("lvs: check failed", append(attrs, "attempt", fmt.Sprintf("%d/%d", retries+1, t.Retry+1), "reason", r.Err.Error())...)
+		w.log.Info("lvs: check failed", append(attrs(), "attempt", fmt.Sprintf("%d/%d", retries+1, t.Retry+1), "reason", r.Err.Error())...)
 	}
 	if !changed {
 		return
 	}
 	ev := checkEvent{id: w.id, kind: w.kind, up: up}
 	if up {
-		w.log.Info("lvs: checker up", attrs...)
+		w.log.Info("lvs: checker up", attrs()...)
 	} else {
 		// Worded as the scheduler words the real server's reason, so the
 		// two kinds of mail read alike.
 		ev.reason = fmt.Sprintf("%s %s failed: %v", w.kind, w.id.check, r.Err)
-		w.log.Info("lvs: checker down", append(attrs, "retries", t.Retry, "reason", ev.reason)...)
+		w.log.Info("lvs: checker down", append(attrs(), "retries", t.Retry, "reason", ev.reason)...)
 	}
 	w.report(ev)
 }
