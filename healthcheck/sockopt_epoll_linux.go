@@ -56,7 +56,7 @@ type epollProbe struct {
 	index    int // in deadlines
 	// closing is set once the probe's result is delivered and its FIN
 	// sent; the socket is closed when the server closes its side, or
-	// at deadline (see finishClose).
+	// at deadline (see startClose).
 	closing bool
 }
 
@@ -146,7 +146,8 @@ func (p *epollPoller) start(j *job, c Conn, how closeHow, timeout time.Duration)
 	// event before the probe it belongs to.
 	// Edge-triggered: the handshake's end is one edge; a spurious one is
 	// caught by asking connect again.
-	err = epollAddRaw(p.epfd, fd, unix.EPOLLOUT|unix.EPOLLET)
+	// Read events too, for the server's FIN after ours (see startClose).
+	err = epollAddRaw(p.epfd, fd, unix.EPOLLOUT|unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLET)
 	if err != nil {
 		p.byFD[fd] = nil
 		p.deadlines.remove(pr.index)
@@ -286,8 +287,14 @@ func (p *epollPoller) run() {
 			}
 			out = append(out, probeDone{j: pr.j, r: Result{Err: perr}, start: pr.begin, end: now})
 			p.deadlines.remove(pr.index)
-			if perr == nil && pr.how == closeGraceful && p.startClose(pr, now) {
-				continue
+			if perr == nil && pr.how == closeGraceful {
+				if ev.Events&(unix.EPOLLIN|unix.EPOLLRDHUP) != 0 {
+					// The server has closed (or spoken) already: there
+					// is nothing to wait for, close now.
+					pr.closing = true
+				} else if p.startClose(pr, now) {
+					continue
+				}
 			}
 			p.byFD[fd] = nil
 			if perr != nil {
@@ -364,7 +371,8 @@ func epollAddRaw(epfd, fd int, events uint32) error {
 
 // startClose ends a passed probe's connection without blocking: it sends
 // the FIN (shutdown) and keeps the socket, watched for the server's own
-// close, until finishClose. It runs under p.mu and reports false if the
+// close, until that close arrives or closeWait passes (both handled in
+// run). It runs under p.mu and reports false if the
 // socket must be closed the ordinary way instead.
 //
 // This is keepalived's SO_LINGER close (the FIN acknowledged before the
@@ -376,12 +384,8 @@ func (p *epollPoller) startClose(pr *epollProbe, now time.Time) bool {
 	if err := unix.Shutdown(pr.fd, unix.SHUT_WR); err != nil {
 		return false
 	}
-	// Level change to read events; EPOLL_CTL_MOD reports a FIN that has
-	// already arrived.
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET, Fd: int32(pr.fd)}
-	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_MOD, pr.fd, &ev); err != nil {
-		return false
-	}
+	// The socket was registered for read events too: the server's FIN,
+	// whenever it comes, is a new edge.
 	pr.closing, pr.deadline = true, now.Add(closeWait)
 	p.deadlines.push(pr)
 	return true
