@@ -26,9 +26,6 @@ type heapSlot[T timed] struct {
 // Len returns the number of elements.
 func (h timeHeap[T]) Len() int { return len(h) }
 
-// peek returns the earliest element; the heap must not be empty.
-func (h timeHeap[T]) peek() T { return h[0].e }
-
 // peekTime returns the earliest element's time; the heap must not be empty.
 func (h timeHeap[T]) peekTime() time.Time { return h[0].at }
 
