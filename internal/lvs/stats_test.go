@@ -88,3 +88,45 @@ func TestNoCountersWithoutStatsReader(t *testing.T) {
 		}
 	}
 }
+
+// sharedFake reports each combined table-and-counters read, and fails
+// the test if the separate counters poll ever runs.
+type sharedFake struct {
+	*ipvs.Fake
+	t     *testing.T
+	reads chan struct{}
+}
+
+func (f *sharedFake) ReadTableStats(ctx context.Context) (ipvs.Table, []ipvs.ServiceStats, error) {
+	select {
+	case f.reads <- struct{}{}:
+	case <-ctx.Done():
+	case <-time.After(time.Second): // nobody waiting any more
+	}
+	return f.Fake.ReadTableStats(ctx)
+}
+
+func (f *sharedFake) ServiceStats(ctx context.Context) ([]ipvs.ServiceStats, error) {
+	f.t.Error("counters were polled separately although drift repair reads them")
+	return f.Fake.ServiceStats(ctx)
+}
+
+// With drift repair on, its table read brings the counters: one read of
+// the kernel table per interval instead of two.
+func TestRepairReadCarriesCounters(t *testing.T) {
+	f := &sharedFake{Fake: ipvs.NewFake(), t: t, reads: make(chan struct{})}
+	svc := ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 80}
+	f.SetCounters(svc, ipvs.DestKey{}, ipvs.Counters{Connections: 9, InPackets: 90})
+	r := startRig(t, statsConf, func(o *Options) { o.Client, o.RepairInterval = f, time.Millisecond })
+	for range 2 {
+		select {
+		case <-f.reads:
+		case <-time.After(5 * time.Second):
+			t.Fatal("drift repair never read the table")
+		}
+	}
+	vs := r.snapshot().VirtualServers[0]
+	if !vs.CountersOK || vs.Counters.Connections != 9 || vs.Counters.InPackets != 90 {
+		t.Errorf("service counters = %+v (ok %v), want those of the repair read", vs.Counters, vs.CountersOK)
+	}
+}
