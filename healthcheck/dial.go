@@ -55,6 +55,10 @@ const (
 	// close): the server sees an orderly end, the checker's side of the
 	// connection waits in TIME_WAIT.
 	closeGraceful closeHow = iota
+	// closeQuiet is a plain close, for a connection the server has
+	// closed already (its FIN read): there is no FIN of ours to wait for
+	// and no TIME_WAIT on our side.
+	closeQuiet
 	// closeAbort sends RST (SO_LINGER 0): nothing lingers in TIME_WAIT,
 	// at the price of a "connection reset" on the server.
 	closeAbort

@@ -353,11 +353,12 @@ func (c *HTTPChecker) request(u *compiledURL) string {
 }
 
 func (c *HTTPChecker) get(ctx context.Context, u *compiledURL) error {
-	conn, closeConn, err := c.o.Conn.dialTCP(ctx, closeGraceful)
+	conn, closeConn, err := c.o.Conn.dialTCP(ctx)
 	if err != nil {
 		return err
 	}
-	defer closeConn()
+	how := closeGraceful
+	defer func() { closeConn(how) }()
 	var rw net.Conn = conn
 	if c.tls != nil {
 		tc := tls.Client(conn, c.tls)
@@ -379,9 +380,15 @@ func (c *HTTPChecker) get(ctx context.Context, u *compiledURL) error {
 	if u.digest == nil && u.re == nil {
 		// The common check needs only the status: read it without
 		// building an http.Response (a third of a probe's allocations).
-		code, err := readStatus(rb.br, lr)
+		code, eof, err := readStatus(rb.br, lr)
 		if err != nil {
 			return ctxErr(ctx, "read response", err)
+		}
+		if eof && c.tls == nil {
+			// The server closed first: a plain close (no SO_LINGER
+			// round) is enough. Over TLS the close_notify exchange
+			// is not tracked, so those keep the lingering close.
+			how = closeQuiet
 		}
 		if !statusOK(u.StatusCodes, code) {
 			return fmt.Errorf("status %d not in %s", code, formatRanges(u.StatusCodes))
@@ -435,21 +442,23 @@ func (c *HTTPChecker) get(ctx context.Context, u *compiledURL) error {
 // while discarding does not fail the probe (the status was received), as
 // with http.Response.Body.Close. Like keepalived, it does not judge header
 // lines beyond finding their end and the body's length.
-func readStatus(br *bufio.Reader, lr *io.LimitedReader) (int, error) {
+//
+// eof reports that the server's close was read.
+func readStatus(br *bufio.Reader, lr *io.LimitedReader) (code int, eof bool, err error) {
 	h := headReader{br: br, lr: lr}
 	line, err := h.line()
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	code, ok := parseStatusLine(line)
 	if !ok {
-		return 0, fmt.Errorf("malformed HTTP status line %q", strings.TrimRight(string(line), "\r\n"))
+		return 0, false, fmt.Errorf("malformed HTTP status line %q", strings.TrimRight(string(line), "\r\n"))
 	}
 	length := int64(-1)
 	for {
 		line, err := h.line()
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		if line == nil {
 			continue // a long line: neither the end nor Content-Length
@@ -463,10 +472,11 @@ func readStatus(br *bufio.Reader, lr *io.LimitedReader) (int, error) {
 	}
 	if length >= 0 {
 		_, _ = io.CopyN(io.Discard, br, length)
-	} else {
-		_, _ = br.WriteTo(io.Discard)
+		// The server may keep the connection open after the body.
+		return code, false, nil
 	}
-	return code, nil
+	_, err = br.WriteTo(io.Discard)
+	return code, err == nil && lr.N > 0, nil
 }
 
 // headReader reads the lines of a response head within maxHeaderBytes.

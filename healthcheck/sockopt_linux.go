@@ -50,9 +50,9 @@ func applySockOpts(fd int, ifname string, mark uint32) error {
 //
 // The connection's absolute deadline is ctx's, so a server trickling bytes
 // cannot extend the probe, and a cancelled ctx ends a blocked read or write
-// at once. The returned close function must be called; how says whether it
-// ends the connection with FIN or RST.
-func (c Conn) dialTCP(ctx context.Context, how closeHow) (net.Conn, func(), error) {
+// at once. The returned close function must be called; its argument says
+// how the connection ends (FIN, plain close, RST).
+func (c Conn) dialTCP(ctx context.Context) (net.Conn, func(closeHow), error) {
 	dst, family, err := sockaddrOf(c.Addr, c.BindIf)
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect %s: %w", c.Addr, err)
@@ -65,7 +65,7 @@ func (c Conn) dialTCP(ctx context.Context, how closeHow) (net.Conn, func(), erro
 		unix.Close(fd)
 		return nil, nil, err
 	}
-	switch err := unix.Connect(fd, dst); err {
+	switch err := connectRaw(fd, dst); err {
 	case nil, unix.EINPROGRESS, unix.EINTR:
 		// EINTR: the kernel carries on connecting; the wait below sees
 		// the outcome, as Go's own net package assumes.
@@ -90,8 +90,12 @@ func (c Conn) dialTCP(ctx context.Context, how closeHow) (net.Conn, func(), erro
 	// Cancelling ctx (the scheduler stopping) ends the wait and any later
 	// read or write at once instead of at the deadline.
 	stop := context.AfterFunc(ctx, func() { f.SetDeadline(time.Unix(1, 0)) })
-	closeConn := func() {
+	closeConn := func(how closeHow) {
 		stop()
+		if how == closeQuiet {
+			f.Close()
+			return
+		}
 		// SO_LINGER 0 (closeAbort): close sends RST and frees the socket
 		// now, so no TIME_WAIT entry outlives the probe. Otherwise the FIN
 		// close lingers up to 5 s, as TCP_CHECK's does (see closeProbe):
@@ -127,7 +131,7 @@ func (c Conn) dialTCP(ctx context.Context, how closeHow) (net.Conn, func(), erro
 		werr = connErr
 	}
 	if werr != nil {
-		closeConn()
+		closeConn(closeGraceful)
 		return nil, nil, ctxErr(ctx, "connect "+c.Addr.String(), werr)
 	}
 	return probeConn{File: f, remote: c.Addr}, closeConn, nil

@@ -15,9 +15,13 @@ func setSockOpts(_ syscall.RawConn, _ string, _ uint32) error {
 }
 
 // dialTCP falls back to net.Dialer where the raw-socket path (Linux) is not
-// available; how is not applied.
-func (c Conn) dialTCP(ctx context.Context, _ closeHow) (net.Conn, func(), error) {
-	return c.dial(ctx, "tcp")
+// available; the close mode is not applied.
+func (c Conn) dialTCP(ctx context.Context) (net.Conn, func(closeHow), error) {
+	conn, closeConn, err := c.dial(ctx, "tcp")
+	if err != nil {
+		return nil, nil, err
+	}
+	return conn, func(closeHow) { closeConn() }, nil
 }
 
 // newConnectPoller: without epoll, TCP_CHECK runs on goroutines like the

@@ -39,10 +39,10 @@ func (c *TCPChecker) Kind() Kind { return KindTCP }
 // Check passes when a TCP connection to the target is established before
 // ctx's deadline.
 func (c *TCPChecker) Check(ctx context.Context) Result {
-	_, closeConn, err := c.o.Conn.dialTCP(ctx, c.how)
+	_, closeConn, err := c.o.Conn.dialTCP(ctx)
 	if err != nil {
 		return fail(err)
 	}
-	closeConn()
+	closeConn(c.how)
 	return Result{}
 }
