@@ -415,6 +415,9 @@ func (c *HTTPChecker) get(ctx context.Context, u *compiledURL) error {
 	if err != nil {
 		return ctxErr(ctx, "read body", err)
 	}
+	if drainToClose(rb.br, lr) && c.tls == nil {
+		how = closeQuiet
+	}
 	if int64(len(body)) > c.o.MaxBody {
 		return fmt.Errorf("body larger than %d bytes", c.o.MaxBody)
 	}
@@ -435,13 +438,9 @@ func (c *HTTPChecker) get(ctx context.Context, u *compiledURL) error {
 	return nil
 }
 
-// readStatus reads a response's status line and headers and then the
-// body to its end (the server's close, or Content-Length), which it
-// discards, so the connection ends with the server's FIN read, as
-// keepalived, which reads every response to the end, leaves it. An error
-// while discarding does not fail the probe (the status was received), as
-// with http.Response.Body.Close. Like keepalived, it does not judge header
-// lines beyond finding their end and the body's length.
+// readStatus reads a response's status line and headers and then the rest
+// of the response to the server's close (see drainToClose). Like
+// keepalived, it does not judge header lines beyond finding their end.
 //
 // eof reports that the server's close was read.
 func readStatus(br *bufio.Reader, lr *io.LimitedReader) (code int, eof bool, err error) {
@@ -454,29 +453,36 @@ func readStatus(br *bufio.Reader, lr *io.LimitedReader) (code int, eof bool, err
 	if !ok {
 		return 0, false, fmt.Errorf("malformed HTTP status line %q", strings.TrimRight(string(line), "\r\n"))
 	}
-	length := int64(-1)
 	for {
 		line, err := h.line()
 		if err != nil {
 			return 0, false, err
 		}
 		if line == nil {
-			continue // a long line: neither the end nor Content-Length
+			continue // a long line, not the end
 		}
 		if len(line) <= 2 && strings.TrimRight(string(line), "\r\n") == "" {
 			break
 		}
-		if n, ok := contentLength(line); ok {
-			length = n
-		}
 	}
-	if length >= 0 {
-		_, _ = io.CopyN(io.Discard, br, length)
-		// The server may keep the connection open after the body.
-		return code, false, nil
-	}
-	_, err = br.WriteTo(io.Discard)
-	return code, err == nil && lr.N > 0, nil
+	return code, drainToClose(br, lr), nil
+}
+
+// drainToClose reads and discards what is left of a response until the
+// server closes the connection, within the read bound and the probe's
+// deadline, and reports whether the close was read. keepalived reads
+// every response to the server's close too.
+//
+// Waiting for the close is what keeps the probe's source port from being
+// reused too early: a client that closes first leaves its side in
+// FIN_WAIT2, which with the TIME_WAIT table full is dropped at once while
+// the server may still hold the connection; a new probe from the same port
+// then meets it and times out (the benchmark saw this as HTTP_GET false
+// downs with SYN challenge ACKs). An error or the bound ends the wait
+// without failing the probe: the status was received.
+func drainToClose(br *bufio.Reader, lr *io.LimitedReader) bool {
+	_, err := br.WriteTo(io.Discard)
+	return err == nil && lr.N > 0
 }
 
 // headReader reads the lines of a response head within maxHeaderBytes.
@@ -527,15 +533,6 @@ func parseStatusLine(line []byte) (int, bool) {
 		return 0, false
 	}
 	return int(code), true
-}
-
-// contentLength reads a Content-Length header line.
-func contentLength(line []byte) (int64, bool) {
-	name, value, ok := bytes.Cut(line, []byte(":"))
-	if !ok || !bytes.EqualFold(bytes.TrimSpace(name), []byte("Content-Length")) {
-		return 0, false
-	}
-	return digits(bytes.TrimSpace(value))
 }
 
 // digits reads a non-negative decimal number of at most 18 digits.

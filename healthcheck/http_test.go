@@ -480,3 +480,36 @@ func TestHTTPStatusOnlyResponses(t *testing.T) {
 		})
 	}
 }
+
+// The probe reads the response to the server's close instead of closing
+// first once it has the status (see drainToClose): the server, which
+// answers with a Content-Length and closes 150 ms later, must not see the
+// probe's FIN before its own close.
+func TestHTTPWaitsForTheServersClose(t *testing.T) {
+	for _, digest := range []string{"", md5hex("ok")} {
+		clientFirst := make(chan bool, 1)
+		addr := serveConns(t, func(c net.Conn, stop <-chan struct{}) {
+			br := bufio.NewReader(c)
+			for {
+				line, err := br.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if line == "\r\n" {
+					break
+				}
+			}
+			io.WriteString(c, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			c.SetReadDeadline(time.Now().Add(150 * time.Millisecond))
+			_, err := br.ReadByte()
+			clientFirst <- !errors.Is(err, os.ErrDeadlineExceeded)
+		})
+		h := newHTTP(t, HTTPOptions{Conn: Conn{Addr: addr}, URLs: []URL{{Path: "/", Digest: digest}}})
+		if r, _ := checkWithin(t, h, 2*time.Second); r.Err != nil {
+			t.Fatalf("digest %q: %v", digest, r.Err)
+		}
+		if <-clientFirst {
+			t.Errorf("digest %q: the probe closed before the server did", digest)
+		}
+	}
+}
