@@ -44,8 +44,7 @@ type epollPoller struct {
 	stopping  bool
 }
 
-// epollProbe is one TCP connect in flight, or (closing) a finished
-// probe's connection waiting for the server to answer its FIN.
+// epollProbe is one TCP connect in flight.
 type epollProbe struct {
 	fd       int
 	addr     netip.AddrPort
@@ -54,15 +53,7 @@ type epollProbe struct {
 	begin    time.Time
 	deadline time.Time
 	index    int // in deadlines
-	// closing is set once the probe's result is delivered and its FIN
-	// sent; the socket is closed when the server closes its side, or
-	// at deadline (see startClose).
-	closing bool
 }
-
-// closeWait is how long a passed probe's connection may wait for the
-// server's FIN before it is closed anyway: keepalived's SO_LINGER time.
-const closeWait = 5 * time.Second
 
 // newConnectPoller starts the poller goroutine; results of probes it runs
 // are sent on deliver in batches. The caller must stop it and keep
@@ -123,9 +114,10 @@ func (p *epollPoller) start(j *job, c Conn, how closeHow, timeout time.Duration)
 		return failNow(err)
 	}
 	switch err := connectRaw(fd, dst); err {
-	case nil, unix.EINPROGRESS, unix.EINTR:
-		// Connected at once (nil) or not: the poller sees the outcome
-		// either way, a connected socket being writable when added.
+	case nil:
+		closeProbe(fd, how)
+		return probeDone{j: j, start: begin, end: time.Now()}, true
+	case unix.EINPROGRESS, unix.EINTR:
 	default:
 		unix.Close(fd)
 		return failNow(fmt.Errorf("connect %s: %w", c.Addr, os.NewSyscallError("connect", err)))
@@ -146,8 +138,7 @@ func (p *epollPoller) start(j *job, c Conn, how closeHow, timeout time.Duration)
 	// event before the probe it belongs to.
 	// Edge-triggered: the handshake's end is one edge; a spurious one is
 	// caught by asking connect again.
-	// Read events too, for the server's FIN after ours (see startClose).
-	err = epollAddRaw(p.epfd, fd, unix.EPOLLOUT|unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLET)
+	err = epollAddRaw(p.epfd, fd, unix.EPOLLOUT|unix.EPOLLET)
 	if err != nil {
 		p.byFD[fd] = nil
 		p.deadlines.remove(pr.index)
@@ -200,10 +191,8 @@ func (p *epollPoller) run() {
 				pr := slot.e
 				p.byFD[pr.fd] = nil
 				unix.Close(pr.fd)
-				if !pr.closing {
-					out = append(out, probeDone{j: pr.j, start: pr.begin, end: now,
-						r: fail(fmt.Errorf("connect %s: %w (checker stopping)", pr.addr, ErrTimeout))})
-				}
+				out = append(out, probeDone{j: pr.j, start: pr.begin, end: now,
+					r: fail(fmt.Errorf("connect %s: %w (checker stopping)", pr.addr, ErrTimeout))})
 			}
 			p.deadlines = nil
 			p.mu.Unlock()
@@ -259,17 +248,6 @@ func (p *epollPoller) run() {
 				continue
 			}
 			pr := p.byFD[fd]
-			if pr.closing {
-				// The server closed its side (or the connection failed):
-				// the exchange of FINs is over, close now.
-				if ev.Events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) == 0 {
-					continue
-				}
-				p.byFD[fd] = nil
-				p.deadlines.remove(pr.index)
-				toClose = append(toClose, pr)
-				continue
-			}
 			// The event itself is the outcome, as keepalived reads it: a
 			// TCP socket polls writable only once the handshake is done
 			// (tcp_poll reports nothing in SYN_SENT), and a failed one
@@ -285,31 +263,19 @@ func (p *epollPoller) run() {
 			case ev.Events&unix.EPOLLOUT == 0:
 				continue
 			}
-			out = append(out, probeDone{j: pr.j, r: Result{Err: perr}, start: pr.begin, end: now})
-			p.deadlines.remove(pr.index)
-			if perr == nil && pr.how == closeGraceful {
-				if ev.Events&(unix.EPOLLIN|unix.EPOLLRDHUP) != 0 {
-					// The server has closed (or spoken) already: there
-					// is nothing to wait for, close now.
-					pr.closing = true
-				} else if p.startClose(pr, now) {
-					continue
-				}
-			}
 			p.byFD[fd] = nil
+			p.deadlines.remove(pr.index)
 			if perr != nil {
 				pr.how = closeGraceful // nothing to reset
 			}
 			toClose = append(toClose, pr)
+			out = append(out, probeDone{j: pr.j, r: Result{Err: perr}, start: pr.begin, end: now})
 		}
 		for len(p.deadlines) > 0 && !now.Before(p.deadlines.peekTime()) {
 			pr := p.deadlines.pop()
 			p.byFD[pr.fd] = nil
-			toClose = append(toClose, pr)
-			if pr.closing {
-				continue // the server never closed: give up waiting
-			}
 			pr.how = closeGraceful
+			toClose = append(toClose, pr)
 			out = append(out, probeDone{j: pr.j, start: pr.begin, end: now,
 				r: fail(fmt.Errorf("connect %s: %w", pr.addr, ErrTimeout))})
 		}
@@ -317,12 +283,6 @@ func (p *epollPoller) run() {
 		// Closing outside the lock is safe: the kernel cannot hand a
 		// socket number out again before it is closed.
 		for _, pr := range toClose {
-			if pr.closing {
-				// FIN sent and answered, or waited for long enough:
-				// nothing is left for a linger to wait for.
-				unix.Close(pr.fd)
-				continue
-			}
 			closeProbe(pr.fd, pr.how)
 		}
 		if len(out) > 0 {
@@ -367,28 +327,6 @@ func epollAddRaw(epfd, fd int, events uint32) error {
 		return e
 	}
 	return nil
-}
-
-// startClose ends a passed probe's connection without blocking: it sends
-// the FIN (shutdown) and keeps the socket, watched for the server's own
-// close, until that close arrives or closeWait passes (both handled in
-// run). It runs under p.mu and reports false if the
-// socket must be closed the ordinary way instead.
-//
-// This is keepalived's SO_LINGER close (the FIN acknowledged before the
-// socket is let go, so a full TIME_WAIT table cannot hand its port to the
-// next probe while the server still holds the connection) without its
-// cost: a lingering close blocks for a round trip, which on one poller
-// thread serialised every probe's close behind the slowest network path.
-func (p *epollPoller) startClose(pr *epollProbe, now time.Time) bool {
-	if err := unix.Shutdown(pr.fd, unix.SHUT_WR); err != nil {
-		return false
-	}
-	// The socket was registered for read events too: the server's FIN,
-	// whenever it comes, is a new edge.
-	pr.closing, pr.deadline = true, now.Add(closeWait)
-	p.deadlines.push(pr)
-	return true
 }
 
 // socketError reads why a connect failed (SO_ERROR); a socket closed
