@@ -49,6 +49,22 @@ func newHTTP(t *testing.T, o HTTPOptions) *HTTPChecker {
 
 func md5hex(s string) string { sum := md5.Sum([]byte(s)); return hex.EncodeToString(sum[:]) }
 
+// readRequestHead reads a request's lines up to the empty one and returns
+// them as read (partial on error).
+func readRequestHead(br *bufio.Reader) (string, error) {
+	var sb strings.Builder
+	for {
+		line, err := br.ReadString('\n')
+		sb.WriteString(line)
+		if err != nil {
+			return sb.String(), err
+		}
+		if line == "\r\n" {
+			return sb.String(), nil
+		}
+	}
+}
+
 // rawServer answers each connection with resp after reading the request
 // head, and sends the request it read on the returned channel.
 func rawServer(t *testing.T, resp string) (netip.AddrPort, <-chan string) {
@@ -61,16 +77,8 @@ func rawServer(t *testing.T, resp string) (netip.AddrPort, <-chan string) {
 			if err != nil {
 				return
 			}
-			br := bufio.NewReader(c)
-			var sb strings.Builder
-			for {
-				line, err := br.ReadString('\n')
-				sb.WriteString(line)
-				if err != nil || line == "\r\n" {
-					break
-				}
-			}
-			reqs <- sb.String()
+			head, _ := readRequestHead(bufio.NewReader(c))
+			reqs <- head
 			c.Write([]byte(resp))
 			c.Close()
 		}
@@ -490,14 +498,8 @@ func TestHTTPWaitsForTheServersClose(t *testing.T) {
 		clientFirst := make(chan bool, 1)
 		addr := serveConns(t, func(c net.Conn, stop <-chan struct{}) {
 			br := bufio.NewReader(c)
-			for {
-				line, err := br.ReadString('\n')
-				if err != nil {
-					return
-				}
-				if line == "\r\n" {
-					break
-				}
+			if _, err := readRequestHead(br); err != nil {
+				return
 			}
 			io.WriteString(c, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
 			c.SetReadDeadline(time.Now().Add(150 * time.Millisecond))
