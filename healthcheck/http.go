@@ -377,19 +377,23 @@ func (c *HTTPChecker) get(ctx context.Context, u *compiledURL) error {
 	lr := &rb.lr
 	*lr = io.LimitedReader{R: rw, N: maxHeaderBytes + c.o.MaxBody + 1}
 	rb.br.Reset(lr)
+	// settle reads the rest of a received response to the server's close
+	// (see drainToClose). When that close was read a plain close (no
+	// SO_LINGER round) is enough; over TLS the close_notify exchange is
+	// not tracked, so those keep the lingering close.
+	settle := func() {
+		if drainToClose(rb.br, lr) && c.tls == nil {
+			how = closeQuiet
+		}
+	}
 	if u.digest == nil && u.re == nil {
 		// The common check needs only the status: read it without
 		// building an http.Response (a third of a probe's allocations).
-		code, eof, err := readStatus(rb.br, lr)
+		code, err := readStatus(rb.br, lr)
 		if err != nil {
 			return ctxErr(ctx, "read response", err)
 		}
-		if eof && c.tls == nil {
-			// The server closed first: a plain close (no SO_LINGER
-			// round) is enough. Over TLS the close_notify exchange
-			// is not tracked, so those keep the lingering close.
-			how = closeQuiet
-		}
+		settle()
 		if !statusOK(u.StatusCodes, code) {
 			return fmt.Errorf("status %d not in %s", code, formatRanges(u.StatusCodes))
 		}
@@ -408,16 +412,11 @@ func (c *HTTPChecker) get(ctx context.Context, u *compiledURL) error {
 	if !statusOK(u.StatusCodes, resp.StatusCode) {
 		return fmt.Errorf("status %d not in %s", resp.StatusCode, formatRanges(u.StatusCodes))
 	}
-	if u.digest == nil && u.re == nil {
-		return nil
-	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.o.MaxBody+1))
 	if err != nil {
 		return ctxErr(ctx, "read body", err)
 	}
-	if drainToClose(rb.br, lr) && c.tls == nil {
-		how = closeQuiet
-	}
+	settle()
 	if int64(len(body)) > c.o.MaxBody {
 		return fmt.Errorf("body larger than %d bytes", c.o.MaxBody)
 	}
@@ -438,34 +437,31 @@ func (c *HTTPChecker) get(ctx context.Context, u *compiledURL) error {
 	return nil
 }
 
-// readStatus reads a response's status line and headers and then the rest
-// of the response to the server's close (see drainToClose). Like
-// keepalived, it does not judge header lines beyond finding their end.
-//
-// eof reports that the server's close was read.
-func readStatus(br *bufio.Reader, lr *io.LimitedReader) (code int, eof bool, err error) {
+// readStatus reads a response's status line and headers and returns the
+// status code. Like keepalived, it does not judge header lines beyond
+// finding their end.
+func readStatus(br *bufio.Reader, lr *io.LimitedReader) (int, error) {
 	h := headReader{br: br, lr: lr}
 	line, err := h.line()
 	if err != nil {
-		return 0, false, err
+		return 0, err
 	}
 	code, ok := parseStatusLine(line)
 	if !ok {
-		return 0, false, fmt.Errorf("malformed HTTP status line %q", strings.TrimRight(string(line), "\r\n"))
+		return 0, fmt.Errorf("malformed HTTP status line %q", strings.TrimRight(string(line), "\r\n"))
 	}
 	for {
 		line, err := h.line()
 		if err != nil {
-			return 0, false, err
+			return 0, err
 		}
 		if line == nil {
 			continue // a long line, not the end
 		}
 		if len(line) <= 2 && strings.TrimRight(string(line), "\r\n") == "" {
-			break
+			return code, nil
 		}
 	}
-	return code, drainToClose(br, lr), nil
 }
 
 // drainToClose reads and discards what is left of a response until the
@@ -528,26 +524,17 @@ func parseStatusLine(line []byte) (int, bool) {
 	if !ok || len(rest) < 3 {
 		return 0, false
 	}
-	code, ok := digits(rest[:3])
-	if !ok || (len(rest) > 3 && rest[3] != ' ' && rest[3] != '\r' && rest[3] != '\n') {
+	if len(rest) > 3 && rest[3] != ' ' && rest[3] != '\r' && rest[3] != '\n' {
 		return 0, false
 	}
-	return int(code), true
-}
-
-// digits reads a non-negative decimal number of at most 18 digits.
-func digits(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 18 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
+	code := 0
+	for _, c := range rest[:3] {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		n = n*10 + int64(c-'0')
+		code = code*10 + int(c-'0')
 	}
-	return n, true
+	return code, true
 }
 
 // responseReader is the per-probe reading state, pooled: its 4 KiB

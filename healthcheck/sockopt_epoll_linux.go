@@ -1,7 +1,6 @@
 package healthcheck
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -291,35 +290,8 @@ func (p *epollPoller) run() {
 	}
 }
 
-// connectRaw starts a non-blocking connect without telling the Go
-// runtime it is in a system call, and epollAddRaw likewise registers the
-// socket. Neither can block (the socket is non-blocking; on loopback the
-// kernel runs the whole handshake inside connect, ~100 µs of CPU on the
-// benchmark VM), so the runtime's bookkeeping is pure cost: a call that
-// long lets the runtime's monitor hand the scheduler's P to another
-// thread, and with one CPU every batch of probe starts then paid futex
-// wake-ups and thread switches. Closes, which can wait for the peer
-// (SO_LINGER), stay ordinary system calls.
-func connectRaw(fd int, sa unix.Sockaddr) error {
-	var e unix.Errno
-	switch a := sa.(type) {
-	case *unix.SockaddrInet4:
-		raw := unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: a.Addr}
-		binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&raw.Port))[:], uint16(a.Port))
-		_, _, e = unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&raw)), unix.SizeofSockaddrInet4)
-	case *unix.SockaddrInet6:
-		raw := unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: a.Addr, Scope_id: a.ZoneId}
-		binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&raw.Port))[:], uint16(a.Port))
-		_, _, e = unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&raw)), unix.SizeofSockaddrInet6)
-	default:
-		return unix.Connect(fd, sa)
-	}
-	if e != 0 {
-		return e
-	}
-	return nil
-}
-
+// epollAddRaw registers a socket without telling the Go runtime it is in a
+// system call, for the reason connectRaw gives.
 func epollAddRaw(epfd, fd int, events uint32) error {
 	ev := unix.EpollEvent{Events: events, Fd: int32(fd)}
 	_, _, e := unix.RawSyscall6(unix.SYS_EPOLL_CTL, uintptr(epfd), unix.EPOLL_CTL_ADD, uintptr(fd), uintptr(unsafe.Pointer(&ev)), 0, 0)
@@ -353,11 +325,7 @@ func socketError(fd int) error {
 // 11–202 live servers per 20 s fail at 3,000 servers, with 215
 // TCPSYNChallenge; with the linger, none.
 func closeProbe(fd int, how closeHow) {
-	linger := unix.Linger{Onoff: 1, Linger: 5}
-	if how == closeAbort {
-		linger.Linger = 0
-	}
-	unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &linger)
+	setCloseLinger(fd, how)
 	unix.Close(fd)
 }
 
