@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 
 	cfipvs "github.com/cloudflare/ipvs"
 	"github.com/cloudflare/ipvs/netmask"
@@ -69,22 +68,6 @@ func toLib(s Service) cfipvs.Service {
 	}
 }
 
-func fromLib(s cfipvs.Service) Service {
-	out := Service{
-		ServiceKey: ServiceKey{Family: Family(s.Family), FWMark: s.FWMark},
-		Scheduler:  s.Scheduler,
-		Flags:      Flags(s.Flags),
-		Timeout:    s.Timeout,
-	}
-	if s.FWMark == 0 {
-		out.Protocol, out.Addr, out.Port = Protocol(s.Protocol), s.Address, s.Port
-	}
-	if b := s.Netmask.Bits(); b > 0 {
-		out.MaskBits = b
-	}
-	return out
-}
-
 func destToLib(d Destination) cfipvs.Destination {
 	return cfipvs.Destination{
 		Address:        d.Addr,
@@ -97,23 +80,6 @@ func destToLib(d Destination) cfipvs.Destination {
 		TunnelType:     cfipvs.TunnelType(d.TunnelType),
 		TunnelPort:     d.TunnelPort,
 		TunnelFlags:    cfipvs.TunnelFlags(d.TunnelFlags),
-	}
-}
-
-func destFromLib(d cfipvs.Destination) Destination {
-	addr := d.Address
-	if addr.Is4In6() {
-		addr = netip.AddrFrom4(addr.As4())
-	}
-	return Destination{
-		DestKey:        DestKey{Addr: addr, Port: d.Port},
-		Forward:        Forward(d.FwdMethod),
-		Weight:         d.Weight,
-		UpperThreshold: d.UpperThreshold,
-		LowerThreshold: d.LowerThreshold,
-		TunnelType:     TunnelType(d.TunnelType),
-		TunnelPort:     d.TunnelPort,
-		TunnelFlags:    TunnelFlags(d.TunnelFlags),
 	}
 }
 

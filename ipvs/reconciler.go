@@ -229,11 +229,8 @@ func (r *Reconciler) Repair() (Result, error) {
 // readForRepair reads the kernel's table, and its counters for OnStats
 // when the client can read both at once.
 func (r *Reconciler) readForRepair() (Table, error) {
-	if r.opt.OnStats == nil {
-		return ReadTable(r.c)
-	}
 	tsr, ok := r.c.(TableStatsReader)
-	if !ok {
+	if !ok || r.opt.OnStats == nil {
 		return ReadTable(r.c)
 	}
 	t, st, err := tsr.ReadTableStats(context.Background())

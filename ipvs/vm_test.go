@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	cfipvs "github.com/cloudflare/ipvs"
+
 	"github.com/alived/alived/internal/testenv"
 	"github.com/alived/alived/internal/vmtest"
 )
@@ -536,6 +538,41 @@ func guestTimeouts(t *testing.T) {
 	t.Cleanup(func() { exec.Command("ipvsadm", "--set", "900", "120", "300").Run() })
 	if got, want := strings.TrimSpace(run(t, "ipvsadm", "-L", "--timeout")), "Timeout (tcp tcpfin udp): 901 121 301"; got != want {
 		t.Fatalf("ipvsadm --timeout says %q, want %q", got, want)
+	}
+}
+
+// fromLib and destFromLib convert the library's types back, for
+// libraryRead (alived itself reads through its own decoder).
+func fromLib(s cfipvs.Service) Service {
+	out := Service{
+		ServiceKey: ServiceKey{Family: Family(s.Family), FWMark: s.FWMark},
+		Scheduler:  s.Scheduler,
+		Flags:      Flags(s.Flags),
+		Timeout:    s.Timeout,
+	}
+	if s.FWMark == 0 {
+		out.Protocol, out.Addr, out.Port = Protocol(s.Protocol), s.Address, s.Port
+	}
+	if b := s.Netmask.Bits(); b > 0 {
+		out.MaskBits = b
+	}
+	return out
+}
+
+func destFromLib(d cfipvs.Destination) Destination {
+	addr := d.Address
+	if addr.Is4In6() {
+		addr = netip.AddrFrom4(addr.As4())
+	}
+	return Destination{
+		DestKey:        DestKey{Addr: addr, Port: d.Port},
+		Forward:        Forward(d.FwdMethod),
+		Weight:         d.Weight,
+		UpperThreshold: d.UpperThreshold,
+		LowerThreshold: d.LowerThreshold,
+		TunnelType:     TunnelType(d.TunnelType),
+		TunnelPort:     d.TunnelPort,
+		TunnelFlags:    TunnelFlags(d.TunnelFlags),
 	}
 }
 
