@@ -25,6 +25,19 @@ func (f *signalFake) ServiceStats(ctx context.Context) ([]ipvs.ServiceStats, err
 	return f.Fake.ServiceStats(ctx)
 }
 
+// awaitReads waits for n reads to start on reads, failing with msg after
+// 5 s.
+func awaitReads(t *testing.T, reads <-chan struct{}, n int, msg string) {
+	t.Helper()
+	for range n {
+		select {
+		case <-reads:
+		case <-time.After(5 * time.Second):
+			t.Fatal(msg)
+		}
+	}
+}
+
 const statsConf = `
 virtual_server 10.0.0.1 80 {
  lvs_sched rr
@@ -47,13 +60,8 @@ func TestSnapshotCarriesKernelCounters(t *testing.T) {
 	f.SetCounters(svc, d1, ipvs.Counters{Connections: 5, ActiveConns: 2, InactiveConns: 1, InPackets: 50, OutPackets: 40, InBytes: 5000, OutBytes: 4000})
 
 	r := startRig(t, statsConf, func(o *Options) { o.Client, o.StatsInterval = f, time.Millisecond })
-	for range 2 {
-		select {
-		case <-f.reads:
-		case <-time.After(5 * time.Second):
-			t.Fatal("the stats poller never read the counters")
-		}
-	}
+	// When the second read starts, the first one's result is stored.
+	awaitReads(t, f.reads, 2, "the stats poller never read the counters")
 	s := r.snapshot()
 	if len(s.VirtualServers) != 1 {
 		t.Fatalf("virtual servers: %+v", s.VirtualServers)
@@ -118,13 +126,8 @@ func TestRepairReadCarriesCounters(t *testing.T) {
 	svc := ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 80}
 	f.SetCounters(svc, ipvs.DestKey{}, ipvs.Counters{Connections: 9, InPackets: 90})
 	r := startRig(t, statsConf, func(o *Options) { o.Client, o.RepairInterval = f, time.Millisecond })
-	for range 2 {
-		select {
-		case <-f.reads:
-		case <-time.After(5 * time.Second):
-			t.Fatal("drift repair never read the table")
-		}
-	}
+	// When the second read starts, the first one's result is stored.
+	awaitReads(t, f.reads, 2, "drift repair never read the table")
 	vs := r.snapshot().VirtualServers[0]
 	if !vs.CountersOK || vs.Counters.Connections != 9 || vs.Counters.InPackets != 90 {
 		t.Errorf("service counters = %+v (ok %v), want those of the repair read", vs.Counters, vs.CountersOK)
