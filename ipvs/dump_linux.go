@@ -64,17 +64,16 @@ func (d *dumper) close() error { return unix.Close(d.fd) }
 
 // Generic netlink controller vocabulary (linux/genetlink.h).
 const (
-	ctrlCmdGetFamily    = 3
-	ctrlAttrFamilyID    = 1
-	ctrlAttrFamilyName  = 2
-	genlHeaderLen       = 4
-	nlmsgHeaderLen      = unix.SizeofNlMsghdr
-	nlmsgAlign          = 4
-	requestFlags        = unix.NLM_F_REQUEST
-	dumpFlags           = unix.NLM_F_REQUEST | unix.NLM_F_DUMP
-	genlCtrlFamilyID    = unix.GENL_ID_CTRL
-	genlCtrlVersion     = 1
-	maxDumpMessageBytes = 1 << 20
+	ctrlCmdGetFamily   = 3
+	ctrlAttrFamilyID   = 1
+	ctrlAttrFamilyName = 2
+	genlHeaderLen      = 4
+	nlmsgHeaderLen     = unix.SizeofNlMsghdr
+	nlmsgAlign         = 4
+	requestFlags       = unix.NLM_F_REQUEST
+	dumpFlags          = unix.NLM_F_REQUEST | unix.NLM_F_DUMP
+	genlCtrlFamilyID   = unix.GENL_ID_CTRL
+	genlCtrlVersion    = 1
 )
 
 // resolve finds the generic-netlink family id of name.
@@ -173,11 +172,14 @@ func (d *dumper) exchange(typ, flags uint16, cmd, version uint8, payload []byte,
 	}
 }
 
-// recv reads one datagram, growing the buffer if the kernel's message
-// did not fit (it peeks first, so nothing is lost).
+// recv reads one datagram. The kernel builds each dump message in at
+// most 32 KiB (netlink caps its allocation there whatever the reader
+// offers), so the 64 KiB buffer always holds one, and a single recvfrom
+// per message does; MSG_TRUNC reports a larger one as an error instead
+// of losing its tail silently.
 func (d *dumper) recv() (int, error) {
 	for {
-		n, _, err := unix.Recvfrom(d.fd, d.buf, unix.MSG_PEEK|unix.MSG_TRUNC)
+		n, _, err := unix.Recvfrom(d.fd, d.buf, unix.MSG_TRUNC)
 		if err == unix.EINTR {
 			continue
 		}
@@ -185,19 +187,7 @@ func (d *dumper) recv() (int, error) {
 			return 0, os.NewSyscallError("recvfrom", err)
 		}
 		if n > len(d.buf) {
-			if n > maxDumpMessageBytes {
-				return 0, fmt.Errorf("netlink: %d-byte message", n)
-			}
-			d.buf = make([]byte, n)
-		}
-		for {
-			n, _, err = unix.Recvfrom(d.fd, d.buf, 0)
-			if err != unix.EINTR {
-				break
-			}
-		}
-		if err != nil {
-			return 0, os.NewSyscallError("recvfrom", err)
+			return 0, fmt.Errorf("netlink: a %d-byte message does not fit the %d-byte receive buffer", n, len(d.buf))
 		}
 		return n, nil
 	}
