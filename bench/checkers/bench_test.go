@@ -546,29 +546,24 @@ func cpuProfileTop(dir, exe string, d time.Duration) string {
 		return fmt.Sprintf("curl %s: %v %s", url, err, out)
 	}
 	tool := filepath.Join(filepath.Dir(exe), "pprof")
-	var all strings.Builder
-	// By own time, then by time including callees (which shows where a
-	// syscall's cost comes from).
-	for _, args := range [][]string{{"-top", "-nodecount=40"}, {"-top", "-cum", "-nodecount=50"}} {
-		cmd := exec.Command(tool, append(args, exe, path)...)
+	top := func(profile string, args ...string) string {
+		cmd := exec.Command(tool, append(append([]string{"-top"}, args...), exe, profile)...)
 		cmd.Env = append(os.Environ(), "HOME="+dir)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			return fmt.Sprintf("pprof: %v\n%s", err, out)
 		}
-		all.Write(out)
+		return string(out)
 	}
-	// What the heap holds at the end of the window.
+	// By own time, then by time including callees (which shows where a
+	// syscall's cost comes from), then what the heap holds at the end.
+	all := top(path, "-nodecount=40") + top(path, "-cum", "-nodecount=50")
 	heapPath := filepath.Join(dir, "heap.pprof")
 	heapURL := fmt.Sprintf("http://%s/debug/pprof/heap", pprofAddr)
 	if out, err := exec.Command("curl", "-sfo", heapPath, heapURL).CombinedOutput(); err != nil {
-		return all.String() + fmt.Sprintf("curl %s: %v %s", heapURL, err, out)
+		return all + fmt.Sprintf("curl %s: %v %s", heapURL, err, out)
 	}
-	cmd := exec.Command(tool, "-top", "-sample_index=inuse_space", "-nodecount=25", exe, heapPath)
-	cmd.Env = append(os.Environ(), "HOME="+dir)
-	out, _ := cmd.CombinedOutput()
-	all.Write(out)
-	return all.String()
+	return all + top(heapPath, "-sample_index=inuse_space", "-nodecount=25")
 }
 
 func tv(t syscall.Timeval) time.Duration {
