@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/alived/alived/config/ident"
 	"github.com/alived/alived/config/syntax"
 )
 
@@ -287,3 +288,23 @@ type SSLConfig struct {
 	Key         string     `json:"key,omitempty"`
 	Pos         syntax.Pos `json:"-"`
 }
+
+// Ident is the virtual server's operator-facing identity (see package
+// ident): how alivectl and the API name it.
+func (v *VirtualServer) Ident() ident.VS {
+	proto := string(v.Protocol)
+	if proto == "" {
+		proto = string(ProtoTCP)
+	}
+	switch {
+	case v.FWMark != 0:
+		return ident.VS{Kind: ident.ByFWMark, FWMark: v.FWMark, IPv6: v.Family == "inet6"}
+	case v.Group != "":
+		return ident.VS{Kind: ident.ByGroup, Group: v.Group, Proto: proto}
+	}
+	return ident.VS{Kind: ident.ByAddr, Addr: v.Addr, Port: v.Port, Proto: proto}
+}
+
+// Ident is the real server's operator-facing identity within its
+// virtual server.
+func (r *RealServer) Ident() ident.RS { return ident.RS{Addr: r.Addr, Port: r.Port} }
