@@ -1,6 +1,9 @@
 package ipvs
 
-import "sort"
+import (
+	"maps"
+	"sort"
+)
 
 // RealServer is a configured real server and what happens to it when it
 // fails.
@@ -237,4 +240,18 @@ func (p *Pool) dests(vs VirtualServer) []Destination {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].less(out[j].DestKey) })
 	return out
+}
+
+// Clone returns an independent copy of the pool, so a candidate
+// configuration can be tried on it (a reload preview) without touching the
+// state the loop runs on.
+func (p *Pool) Clone() *Pool {
+	c := &Pool{
+		vss:    append([]VirtualServer(nil), p.vss...),
+		health: make(map[realKey]realState, len(p.health)),
+		quorum: make(map[string]bool, len(p.quorum)),
+	}
+	maps.Copy(c.health, p.health)
+	maps.Copy(c.quorum, p.quorum)
+	return c
 }

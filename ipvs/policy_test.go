@@ -1,6 +1,7 @@
 package ipvs
 
 import (
+	"net/netip"
 	"reflect"
 	"testing"
 )
@@ -132,5 +133,21 @@ func TestPoolGroupServicesAreIndependent(t *testing.T) {
 	delete(a.Dests, nat("10.1.0.1", 80, 0).DestKey)
 	if len(tab[webVS().Services[1].ServiceKey].Dests) != 2 {
 		t.Fatal("group members share one destination map")
+	}
+}
+
+func TestPoolCloneIsIndependent(t *testing.T) {
+	p := NewPool()
+	d := Destination{DestKey: DestKey{Addr: netip.MustParseAddr("10.0.0.2"), Port: 80}, Weight: 3}
+	svc := Service{ServiceKey: ServiceKey{Family: INET, Protocol: TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 80}, Scheduler: "wlc"}
+	p.SetConfig([]VirtualServer{{Name: "vs", Services: []Service{svc}, Reals: []RealServer{{Dest: d}}}})
+	c := p.Clone()
+	c.SetUp("vs", d.DestKey, false)
+	c.SetConfig(nil)
+	if got := len(p.Desired()[svc.ServiceKey].Dests); got != 1 {
+		t.Fatalf("original lost its destination after the clone changed: %d dests", got)
+	}
+	if len(c.Desired()) != 0 {
+		t.Fatalf("clone kept the old configuration: %v", c.Desired())
 	}
 }
