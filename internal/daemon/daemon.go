@@ -72,11 +72,14 @@ type commandKind int
 const (
 	cmdReload commandKind = iota + 1
 	cmdStop
+	// cmdFunc runs command.fn (the typed commands of commands.go).
+	cmdFunc
 )
 
 // command is a request to the loop with its reply channel.
 type command struct {
 	kind  commandKind
+	fn    func(now time.Time) error
 	reply chan error
 }
 
@@ -328,6 +331,8 @@ func (d *Daemon) execute(c command) error {
 	case cmdStop:
 		d.shutdown()
 		return nil
+	case cmdFunc:
+		return c.fn(d.now())
 	}
 	return fmt.Errorf("unknown command %d", c.kind)
 }
@@ -357,12 +362,10 @@ func (d *Daemon) reload() error {
 		d.log.Error("reload rejected", "err", err)
 		return err
 	}
-	for _, c := range d.comps {
-		if err := c.Check(cfg); err != nil {
-			err = fmt.Errorf("reload rejected by %s: %w", c.Name(), err)
-			d.log.Error("reload rejected", "err", err)
-			return err
-		}
+	if err := d.checkComponents(cfg); err != nil {
+		err = fmt.Errorf("reload %w", err)
+		d.log.Error("reload rejected", "err", err)
+		return err
 	}
 	if !notify.SameSettings(&d.cfg.Global, &cfg.Global) {
 		// New FIFOs, mail or script identity: every component switches to
@@ -400,7 +403,11 @@ func (d *Daemon) Snapshot() *Snapshot { return d.snap.Load() }
 
 // send delivers a command to the loop and waits for its result.
 func (d *Daemon) send(ctx context.Context, k commandKind) error {
-	c := command{kind: k, reply: make(chan error, 1)}
+	return d.sendCommand(ctx, command{kind: k, reply: make(chan error, 1)})
+}
+
+// sendCommand delivers c to the loop and waits for its result.
+func (d *Daemon) sendCommand(ctx context.Context, c command) error {
 	select {
 	case d.cmds <- c:
 	case <-d.done:

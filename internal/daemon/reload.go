@@ -2,10 +2,12 @@ package daemon
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/alived/alived/config"
+	"github.com/alived/alived/status"
 	"github.com/alived/alived/vrrp"
 	"github.com/alived/alived/vrrp/netio"
 )
@@ -36,45 +38,9 @@ func (c *vrrpComponent) Reload(now time.Time, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	oldSigs := groupSigs(c.cfg)
-	newSigs := groupSigs(cfg)
 	c.secure = newScriptFilter(cfg, c.log)
 	c.trk.configure(cfg)
-	old := map[instanceKey]*vrrpInst{}
-	for _, x := range c.insts {
-		old[x.spec.Key] = x
-	}
-	type pair struct {
-		spec *instanceSpec
-		prev *vrrpInst
-		keep bool
-	}
-	pairs := make([]*pair, 0, len(specs))
-	keepable := map[string]bool{}
-	for _, s := range specs {
-		p := &pair{spec: s, prev: old[s.Key]}
-		if p.prev != nil {
-			delete(old, s.Key)
-			p.keep = reflect.DeepEqual(p.prev.spec.Core, s.Core) &&
-				reflect.DeepEqual(p.prev.spec.Trackers, s.Trackers) &&
-				oldSigs[p.prev.spec.Name] == newSigs[s.Name]
-		}
-		keepable[s.Name] = p.keep
-		pairs = append(pairs, p)
-	}
-	// A sync group is re-created as a whole: one changed member re-creates
-	// all of them.
-	for _, g := range cfg.SyncGroups {
-		all := true
-		for _, m := range g.Group {
-			all = all && keepable[m]
-		}
-		if !all {
-			for _, m := range g.Group {
-				keepable[m] = false
-			}
-		}
-	}
+	pairs, keepable, old := c.matchReload(specs, cfg)
 
 	// Removed instances stop first, so their VIPs and sockets are free.
 	for _, x := range old {
@@ -224,4 +190,79 @@ func addStats(a, b vrrp.Stats) vrrp.Stats {
 		}
 	}
 	return a
+}
+
+// reloadPair is one instance of a candidate configuration with the
+// running instance it matches (nil for a new one) and whether it can be
+// kept as it is.
+type reloadPair struct {
+	spec *instanceSpec
+	prev *vrrpInst
+	keep bool
+}
+
+// matchReload matches the instances of a candidate configuration with the
+// running ones as Reload does and decides which can be kept: a matched
+// instance whose protocol settings, trackers and sync group are unchanged
+// (keepable), with a sync group re-created as a whole when one member
+// changed. old holds the running instances the candidate drops. It changes
+// nothing, so Preview shares it.
+func (c *vrrpComponent) matchReload(specs []*instanceSpec, cfg *config.Config) (pairs []*reloadPair, keepable map[string]bool, old map[instanceKey]*vrrpInst) {
+	oldSigs := groupSigs(c.cfg)
+	newSigs := groupSigs(cfg)
+	old = map[instanceKey]*vrrpInst{}
+	for _, x := range c.insts {
+		old[x.spec.Key] = x
+	}
+	pairs = make([]*reloadPair, 0, len(specs))
+	keepable = map[string]bool{}
+	for _, s := range specs {
+		p := &reloadPair{spec: s, prev: old[s.Key]}
+		if p.prev != nil {
+			delete(old, s.Key)
+			p.keep = reflect.DeepEqual(p.prev.spec.Core, s.Core) &&
+				reflect.DeepEqual(p.prev.spec.Trackers, s.Trackers) &&
+				oldSigs[p.prev.spec.Name] == newSigs[s.Name]
+		}
+		keepable[s.Name] = p.keep
+		pairs = append(pairs, p)
+	}
+	for _, g := range cfg.SyncGroups {
+		all := true
+		for _, m := range g.Group {
+			all = all && keepable[m]
+		}
+		if !all {
+			for _, m := range g.Group {
+				keepable[m] = false
+			}
+		}
+	}
+	return pairs, keepable, old
+}
+
+// Preview fills in what Reload(cfg) would do to the VRRP instances,
+// changing nothing. cfg must have passed Check.
+func (c *vrrpComponent) Preview(cfg *config.Config, out *status.Preview) {
+	specs, err := c.plan(cfg)
+	if err != nil {
+		out.Warnings = append(out.Warnings, "vrrp: "+err.Error())
+		return
+	}
+	pairs, keepable, old := c.matchReload(specs, cfg)
+	v := &out.VRRP
+	for _, p := range pairs {
+		switch {
+		case p.prev == nil:
+			v.Added = append(v.Added, p.spec.Name)
+		case keepable[p.spec.Name]:
+			v.Kept = append(v.Kept, p.spec.Name)
+		default:
+			v.Restarted = append(v.Restarted, p.spec.Name)
+		}
+	}
+	for _, x := range old {
+		v.Removed = append(v.Removed, x.spec.Name)
+	}
+	slices.Sort(v.Removed)
 }

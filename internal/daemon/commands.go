@@ -1,0 +1,68 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/alived/alived/config"
+	"github.com/alived/alived/notify"
+	"github.com/alived/alived/status"
+)
+
+// The loop's typed commands beyond reload and stop. Each runs on the loop
+// goroutine, so it sees and changes component state without locks; the
+// exported method waits for the result. They are what the control API
+// (alivectl, the web UI) drives the daemon with; the status reader
+// (metrics, dumps) never gets a handle on them.
+
+// previewer is a component that can tell what a reload would change
+// without changing anything.
+type previewer interface {
+	Preview(cfg *config.Config, out *status.Preview)
+}
+
+// call runs fn on the loop and returns its error.
+func (d *Daemon) call(ctx context.Context, fn func(now time.Time) error) error {
+	return d.sendCommand(ctx, command{kind: cmdFunc, fn: fn, reply: make(chan error, 1)})
+}
+
+// Check reports whether every component would accept cfg on reload,
+// changing nothing.
+func (d *Daemon) Check(ctx context.Context, cfg *config.Config) error {
+	return d.call(ctx, func(time.Time) error { return d.checkComponents(cfg) })
+}
+
+// checkComponents runs every component's Check on cfg.
+func (d *Daemon) checkComponents(cfg *config.Config) error {
+	for _, c := range d.comps {
+		if err := c.Check(cfg); err != nil {
+			return fmt.Errorf("rejected by %s: %w", c.Name(), err)
+		}
+	}
+	return nil
+}
+
+// Preview checks cfg as a reload would and reports what applying it would
+// change: VRRP instances kept, added, removed or restarted, kernel table
+// operations, checks started or stopped, and whether the notifier is
+// replaced. Nothing changes. A cfg a component refuses is an error.
+func (d *Daemon) Preview(ctx context.Context, cfg *config.Config) (*status.Preview, error) {
+	p := &status.Preview{}
+	err := d.call(ctx, func(time.Time) error {
+		if err := d.checkComponents(cfg); err != nil {
+			return err
+		}
+		for _, c := range d.comps {
+			if pv, ok := c.(previewer); ok {
+				pv.Preview(cfg, p)
+			}
+		}
+		p.NotifierChanged = !notify.SameSettings(&d.cfg.Global, &cfg.Global)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
