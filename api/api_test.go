@@ -7,7 +7,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -69,7 +72,7 @@ func serve(t *testing.T, src status.Source, opts Options) (*Client, string) {
 
 func TestSocketModeAndStatus(t *testing.T) {
 	src := &fakeSource{}
-	c, path := serve(t, src, Options{Control: true})
+	c, path := serve(t, src, Options{Controller: src})
 	fi, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
@@ -149,5 +152,31 @@ func TestProbesAndReadOnlyHandler(t *testing.T) {
 	}
 	if c := get("POST", "/api/v1/reload"); c/100 == 2 || src.reloads.Load() != 0 {
 		t.Errorf("reload on a read-only handler = %d, reloads %d", c, src.reloads.Load())
+	}
+}
+
+// recordingController remembers who the last reload came from.
+type recordingController struct{ who string }
+
+func (c *recordingController) Reload(ctx context.Context) error {
+	c.who = Caller(ctx)
+	return nil
+}
+
+// TestCallerFromPeerCredentials: a request on the control socket is
+// attributed to the user on the other end (SO_PEERCRED), which is what
+// audit records name.
+func TestCallerFromPeerCredentials(t *testing.T) {
+	ctl := &recordingController{}
+	c, _ := serve(t, &fakeSource{}, Options{Controller: ctl})
+	if err := c.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := "uid " + strconv.Itoa(os.Getuid())
+	if u, err := user.Current(); err == nil {
+		want = u.Username
+	}
+	if !strings.HasPrefix(ctl.who, want+" (pid "+strconv.Itoa(os.Getpid())+",") {
+		t.Fatalf("caller = %q, want %s (pid %d, ...)", ctl.who, want, os.Getpid())
 	}
 }

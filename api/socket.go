@@ -54,7 +54,7 @@ func ListenUnix(path string, h http.Handler) (*SocketServer, error) {
 		_ = os.Remove(tmp)
 		return nil, fmt.Errorf("control socket: %w", err)
 	}
-	return &SocketServer{path: path, ln: ln, srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}}, nil
+	return &SocketServer{path: path, ln: ln, srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ConnContext: withPeer}}, nil
 }
 
 // Path is the socket's path.

@@ -10,20 +10,18 @@
 package status
 
 import (
-	"context"
 	"strconv"
 	"time"
 )
 
-// Source is what the API and the collectors read: the latest snapshot and
-// the one state-changing command they may issue.
+// Source is what the API's read-only endpoints, the collectors and the
+// dumps read: the latest snapshot, and nothing that can change the daemon
+// (state-changing commands go through the control API's controller, which
+// readers never hold).
 type Source interface {
 	// Snapshot returns the latest published state; nil before the daemon
 	// has started.
 	Snapshot() *Snapshot
-	// Reload asks the daemon to reload its configuration and returns its
-	// verdict.
-	Reload(ctx context.Context) error
 }
 
 // Snapshot is the whole daemon at one instant.

@@ -22,7 +22,7 @@ type fakeSource struct {
 func (f *fakeSource) Snapshot() *status.Snapshot       { return f.s }
 func (f *fakeSource) Reload(ctx context.Context) error { f.reloads++; return nil }
 
-func daemonSocket(t *testing.T, src status.Source) string {
+func daemonSocket(t *testing.T, src *fakeSource) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "alvctl")
 	if err != nil {
@@ -30,7 +30,7 @@ func daemonSocket(t *testing.T, src status.Source) string {
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	path := filepath.Join(dir, "a.sock")
-	srv, err := api.ListenUnix(path, api.NewHandler(src, api.Options{Control: true}))
+	srv, err := api.ListenUnix(path, api.NewHandler(src, api.Options{Controller: src}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -108,7 +108,7 @@ func startObserve(opts observeOptions, d *daemon.Daemon, notify *sdnotify.Notifi
 	if path == "" {
 		path = api.DefaultSocket
 	}
-	if sock, err := api.ListenUnix(path, api.NewHandler(o, api.Options{Control: true, Logger: log})); err != nil {
+	if sock, err := api.ListenUnix(path, api.NewHandler(o, api.Options{Controller: o, Logger: log})); err != nil {
 		log.Error("control socket unavailable; alivectl cannot reach this daemon", "err", err)
 	} else {
 		o.goRun(func() {
