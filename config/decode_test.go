@@ -468,32 +468,3 @@ func TestRegistryCoversKeepalived(t *testing.T) {
 		t.Errorf("only %d keywords read from the list", n)
 	}
 }
-
-func TestServicesExpandGroups(t *testing.T) {
-	cfg, _ := decodeString(t, `virtual_server_group G {
-    192.0.2.1-3 80
-    fwmark 7
-}
-virtual_server group G {
-    protocol TCP
-    lvs_sched rr
-    lvs_method NAT
-    real_server 192.0.2.9 80 {
-    }
-}
-virtual_server fwmark 5 {
-    lvs_sched rr
-    lvs_method NAT
-    real_server 192.0.2.9 80 {
-    }
-}
-`)
-	got := cfg.Services(cfg.VirtualServers[0])
-	if len(got) != 4 || got[0].Addr.String() != "192.0.2.1" || got[2].Addr.String() != "192.0.2.3" ||
-		got[2].Port != 80 || got[2].Protocol != ProtoTCP || got[3].FWMark != 7 {
-		t.Errorf("group services = %+v", got)
-	}
-	if got := cfg.Services(cfg.VirtualServers[1]); len(got) != 1 || got[0].FWMark != 5 || got[0].Family != "inet" {
-		t.Errorf("fwmark service = %+v", got)
-	}
-}

@@ -4,13 +4,15 @@
 //
 // The entry points are:
 //
+//	Check(path, opts)         load + validate + script security, the one way
+//	                          the daemon, -t and alivectl read a configuration;
+//	                          opts.Overlay checks a candidate held in memory
 //	Load(path, opts)          parse + decode + defaults (no checks against the host)
 //	Decode(nodes)             decode an already parsed tree
 //	(*Config).Validate(env)   checks that need the host (interfaces)
 //	CheckScripts(cfg, sys)    keepalived's script-security rules (exit code 6)
 //	CheckScript(s, uid, gid, sys)  the same rules for one script, for the runtime
 //	ExitCode(diags, scripts)  the `keepalived -t` exit code: 0, 2, 4, 5 or 6
-//	(*Config).Services(vs)    the IPVS services a virtual_server stands for
 //
 // Values in the model are resolved: a field holds what keepalived would
 // use, with defaults filled in and virtual_server values inherited by real

@@ -56,6 +56,11 @@ type Script struct {
 	User  string     `json:"user,omitempty"`
 	Group string     `json:"group,omitempty"`
 	Pos   syntax.Pos `json:"-"`
+	// Disabled is set by Check when keepalived's script security would
+	// not run the script (not found, insecure under
+	// enable_script_security, unknown user). Every runtime conversion of a
+	// script honours it, so the rules are applied in one place.
+	Disabled bool `json:"-"`
 }
 
 // GlobalDefs is the global_defs block with keepalived's defaults applied.

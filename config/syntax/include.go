@@ -12,14 +12,15 @@ import (
 // maxFileSize bounds one configuration file read from disk.
 const maxFileSize = 64 << 20
 
-// errNotConfigFile is why readConfigFile refuses a file.
+// errNotConfigFile is why ReadConfigFile refuses a file.
 var errNotConfigFile = errors.New("not a regular non-executable file")
 
-// readConfigFile is the default Options.ReadFile. Like keepalived, it only
-// reads regular files without execute permission, which also keeps
-// `include /dev/zero` or a FIFO from hanging the parser; it checks before
-// opening, since opening a FIFO blocks.
-func readConfigFile(name string) ([]byte, error) {
+// ReadConfigFile is the default Options.ReadFile, exported so that a
+// caller wrapping ReadFile (config's in-memory overlay) falls back to the
+// same rules. Like keepalived, it only reads regular files without execute
+// permission, which also keeps `include /dev/zero` or a FIFO from hanging
+// the parser; it checks before opening, since opening a FIFO blocks.
+func ReadConfigFile(name string) ([]byte, error) {
 	st, err := os.Stat(name)
 	if err != nil {
 		return nil, err

@@ -121,7 +121,7 @@ type reader struct {
 
 func newReader(opts Options) *reader {
 	if opts.ReadFile == nil {
-		opts.ReadFile = readConfigFile
+		opts.ReadFile = ReadConfigFile
 	}
 	if opts.Glob == nil {
 		opts.Glob = filepath.Glob
