@@ -168,6 +168,12 @@ func virtualServerBlock() *blockSpec {
 		on("persistence_granularity", func(d *decoder, n *syntax.Node, v *V) {
 			if a, ok := d.addr(n, 0); ok {
 				v.PersistenceGranularity = a
+				// keepalived 2.2.7 (pgr_handler) makes the service
+				// persistent with the default timeout; a later
+				// persistence_timeout still sets its own.
+				if v.PersistenceTimeout == 0 {
+					v.PersistenceTimeout = defaultPersistence
+				}
 			}
 		}),
 		on("protocol", func(d *decoder, n *syntax.Node, v *V) {
@@ -268,9 +274,7 @@ func virtualServerBlock() *blockSpec {
 		}).block(rs),
 	)
 	for _, flag := range []string{"hashed", "flag-1", "flag-2", "flag-3", "sh-port", "sh-fallback", "mh-port", "mh-fallback"} {
-		b.add(on(flag, func(d *decoder, n *syntax.Node, v *V) {
-			v.SchedulerFlags = append(v.SchedulerFlags, n.Keyword)
-		}).owner("ipvs"))
+		b.add(on(flag, schedFlag).owner("ipvs"))
 	}
 	for _, k := range timingKeywords(func(v *V) timing {
 		return timing{&v.DelayLoop, &v.ConnectTimeout, &v.DelayBeforeRetry, &v.Warmup, &v.Retry, &v.Alpha}
@@ -295,8 +299,31 @@ func lvsSched(d *decoder, n *syntax.Node, v *VirtualServer) {
 		return
 	}
 	v.Scheduler = s
-	// keepalived accepts scheduler flags after the name.
-	v.SchedulerFlags = append(v.SchedulerFlags, n.Args[1:]...)
+	if len(n.Args) > 1 {
+		// keepalived 2.2.7 (lbalgo_handler) silently ignores anything
+		// after the name; flags are keywords of their own.
+		d.report(n.Pos, syntax.Warning, "%s: %s ignored - scheduler flags are keywords of their own", n.Keyword, strings.Join(n.Args[1:], " "))
+	}
+}
+
+// schedFlag records a scheduler flag keyword as keepalived 2.2.7's
+// lbflags_handler does: flag-1..3 always; sh-* and mh-* only under the sh
+// or mh scheduler chosen before them (and silently nothing under the
+// other one of the two); any of them, or hashed, under another scheduler
+// is an error.
+func schedFlag(d *decoder, n *syntax.Node, v *VirtualServer) {
+	f := n.Keyword
+	switch {
+	case strings.HasPrefix(f, "flag-"):
+	case v.Scheduler == "sh" || v.Scheduler == "mh":
+		if !strings.HasPrefix(f, v.Scheduler+"-") {
+			return
+		}
+	default:
+		d.errorf(n, "%s only applies to sh scheduler - ignoring", f)
+		return
+	}
+	v.SchedulerFlags = append(v.SchedulerFlags, f)
 }
 
 func lvsMethod(d *decoder, n *syntax.Node, v *VirtualServer) {
