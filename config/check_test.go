@@ -59,7 +59,7 @@ func TestCheckOverlayAddsInclude(t *testing.T) {
 		t.Fatalf("on disk: virtual servers %v", got)
 	}
 	cand := Check(main, CheckOptions{Env: anyInterface, Scripts: newFakeSystem(), Overlay: Overlay{Files: map[string][]byte{
-		main: []byte(vsConf("192.0.2.1") + "include conf.d/*.conf\ninclude extra/one.conf\n"),
+		main:                                    []byte(vsConf("192.0.2.1") + "include conf.d/*.conf\ninclude extra/one.conf\n"),
 		filepath.Join(dir, "conf.d", "b.conf"):  []byte(vsConf("192.0.2.3")),
 		filepath.Join(dir, "conf.d", "a.conf"):  []byte(vsConf("192.0.2.2")),
 		filepath.Join(dir, "extra", "one.conf"): []byte(vsConf("192.0.2.4")),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
@@ -27,12 +26,12 @@ type MiscOptions struct {
 	// User and Group run the program under another identity (user
 	// USERNAME [GROUPNAME]); empty keeps the daemon's (keepalived's
 	// script_user default is decided by the daemon).
+	//
+	// Script security (enable_script_security) is not checked here: the
+	// configuration applies keepalived's rules to every script in one
+	// place (config.Check) and a refused MISC_CHECK is never built.
 	User  string
 	Group string
-	// ScriptSecurity refuses a program that a non-root user could modify
-	// (enable_script_security): the file and each directory above it must
-	// be owned by root or the script user and not group/other-writable.
-	ScriptSecurity bool
 }
 
 // MiscChecker is MISC_CHECK.
@@ -43,7 +42,7 @@ type MiscChecker struct {
 }
 
 // NewMisc validates o (the program exists and is executable, the user and
-// group exist, script security holds) and returns a MISC_CHECK checker.
+// group exist) and returns a MISC_CHECK checker.
 func NewMisc(o MiscOptions) (*MiscChecker, error) {
 	argv, err := SplitWords(o.Path)
 	if err != nil {
@@ -61,19 +60,12 @@ func NewMisc(o MiscOptions) (*MiscChecker, error) {
 	}
 	argv[0] = prog
 	c := &MiscChecker{o: o, argv: argv}
-	uid := -1
 	if o.User != "" {
 		if c.cred, err = lookupCred(o.User, o.Group); err != nil {
 			return nil, fmt.Errorf("MISC_CHECK: user: %w", err)
 		}
-		uid = int(c.cred.Uid)
 	} else if o.Group != "" {
 		return nil, errors.New("MISC_CHECK: group given without user")
-	}
-	if o.ScriptSecurity {
-		if err := checkScriptSecurity(prog, uid); err != nil {
-			return nil, fmt.Errorf("MISC_CHECK: %w", err)
-		}
 	}
 	return c, nil
 }
@@ -100,32 +92,6 @@ func lookupCred(name, group string) (*syscall.Credential, error) {
 		return nil, fmt.Errorf("gid %q: %w", gid, err)
 	}
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(g)}, nil
-}
-
-// checkScriptSecurity walks from the program up to / and refuses anything
-// another user could replace.
-func checkScriptSecurity(prog string, uid int) error {
-	for p := prog; ; p = filepath.Dir(p) {
-		fi, err := os.Stat(p)
-		if err != nil {
-			return fmt.Errorf("script security: %w", err)
-		}
-		st, ok := fi.Sys().(*syscall.Stat_t)
-		if !ok {
-			return fmt.Errorf("script security: cannot read owner of %s", p)
-		}
-		if st.Uid != 0 && int(st.Uid) != uid {
-			return fmt.Errorf("script security: %s is owned by uid %d, not root or the script user", p, st.Uid)
-		}
-		// A sticky directory (/tmp) lets others add files but not replace
-		// ours, whose ownership the previous iteration checked.
-		if fi.Mode().Perm()&0o022 != 0 && !(fi.IsDir() && fi.Mode()&os.ModeSticky != 0) {
-			return fmt.Errorf("script security: %s is writable by group or others (%v)", p, fi.Mode().Perm())
-		}
-		if p == "/" || p == "." {
-			return nil
-		}
-	}
 }
 
 // SplitWords splits s into words the way a shell would for a simple

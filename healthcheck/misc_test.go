@@ -123,21 +123,6 @@ func TestMiscBadInput(t *testing.T) {
 	}
 }
 
-func TestMiscScriptSecurity(t *testing.T) {
-	// The rules are about root-owned paths.
-	testenv.RequireRoot(t)
-	p := script(t, "exit 0")
-	if _, err := NewMisc(MiscOptions{Path: p, ScriptSecurity: true}); err != nil {
-		t.Errorf("root-owned 0755 script in a private dir refused: %v", err)
-	}
-	if err := os.Chmod(p, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := NewMisc(MiscOptions{Path: p, ScriptSecurity: true}); err == nil {
-		t.Error("world-writable script accepted under script security")
-	}
-}
-
 func TestMiscRunsAsScriptUser(t *testing.T) {
 	testenv.RequireRoot(t)
 	dir := t.TempDir()

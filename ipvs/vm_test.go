@@ -45,7 +45,6 @@ func TestVM(t *testing.T) {
 	t.Run("Drift", guestDrift)
 	t.Run("Traffic", guestTraffic)
 	t.Run("Restart", guestRestart)
-	t.Run("Differential", guestDifferential)
 	t.Run("SyncDaemon", guestSyncDaemon)
 	t.Run("Timeouts", guestTimeouts)
 }

@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"github.com/alived/alived/config"
-	"github.com/alived/alived/config/syntax"
+	"github.com/alived/alived/internal/lvs"
 	"github.com/alived/alived/internal/testenv"
 	"github.com/alived/alived/internal/vmtest"
 	"github.com/alived/alived/ipvs"
@@ -166,19 +166,15 @@ func measure(b *testing.B) {
 	full := services * (1 + reals)
 	var results rows
 
-	// alived: configuration -> pool -> reconciler -> netlink.
-	cfg, diags := config.Load(conf, config.LoadOptions{})
-	for _, d := range diags {
-		if d.Severity == syntax.Fatal {
-			b.Fatal(d)
-		}
+	// alived: configuration -> the LVS component's plan (production's
+	// translation) -> pool -> reconciler -> netlink.
+	checked := config.Check(conf, config.CheckOptions{})
+	if refused := checked.Refusals(false); len(refused) > 0 {
+		b.Fatal(refused)
 	}
-	setup, err := ipvs.FromConfig(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
+	plan := lvs.BuildPlan(checked.Config)
 	pool := ipvs.NewPool()
-	pool.SetConfig(setup.VirtualServers)
+	pool.SetConfig(plan.PoolConfig())
 	sh(b, "ipvsadm -C")
 	nl, err := ipvs.Dial()
 	if err != nil {

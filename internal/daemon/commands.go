@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/alived/alived/config"
-	"github.com/alived/alived/notify"
+	"github.com/alived/alived/internal/notifyconf"
 	"github.com/alived/alived/status"
 )
 
@@ -58,7 +58,7 @@ func (d *Daemon) Preview(ctx context.Context, cfg *config.Config) (*status.Previ
 				pv.Preview(cfg, p)
 			}
 		}
-		p.NotifierChanged = !notify.SameSettings(&d.cfg.Global, &cfg.Global)
+		p.NotifierChanged = !notifyconf.SameNotifier(d.cfg, cfg)
 		return nil
 	})
 	if err != nil {

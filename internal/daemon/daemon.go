@@ -13,6 +13,7 @@ import (
 	"github.com/alived/alived/config"
 	"github.com/alived/alived/config/syntax"
 	"github.com/alived/alived/internal/lvs"
+	"github.com/alived/alived/internal/notifyconf"
 	"github.com/alived/alived/ipvs"
 	"github.com/alived/alived/notify"
 )
@@ -367,7 +368,7 @@ func (d *Daemon) reload() error {
 		d.log.Error("reload rejected", "err", err)
 		return err
 	}
-	if !notify.SameSettings(&d.cfg.Global, &cfg.Global) {
+	if !notifyconf.SameNotifier(d.cfg, cfg) {
 		// New FIFOs, mail or script identity: every component switches to
 		// a new Notifier before it reloads, and the old one finishes its
 		// queued scripts and mails off the loop.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/alived/alived/config"
+	"github.com/alived/alived/internal/notifyconf"
 	"github.com/alived/alived/status"
 	"github.com/alived/alived/vrrp"
 	"github.com/alived/alived/vrrp/netio"
@@ -38,7 +39,6 @@ func (c *vrrpComponent) Reload(now time.Time, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	c.secure = newScriptFilter(cfg, c.log)
 	c.trk.configure(cfg)
 	pairs, keepable, old := c.matchReload(specs, cfg)
 
@@ -59,7 +59,6 @@ func (c *vrrpComponent) Reload(now time.Time, cfg *config.Config) error {
 	for _, p := range pairs {
 		if p.prev != nil && keepable[p.spec.Name] {
 			x := p.prev
-			p.spec.Scripts = c.secure.scripts(p.spec.Scripts)
 			x.spec = p.spec
 			insts = append(insts, x)
 			c.byName[x.spec.Name] = x
@@ -72,7 +71,6 @@ func (c *vrrpComponent) Reload(now time.Time, cfg *config.Config) error {
 		if err != nil {
 			return err // plan validated it; unreachable in practice
 		}
-		p.spec.Scripts = c.secure.scripts(p.spec.Scripts)
 		sock, err := c.socket(p.spec.Sock)
 		if err != nil {
 			c.log.Error("reload: socket", "instance", p.spec.Name, "err", err)
@@ -98,7 +96,7 @@ func (c *vrrpComponent) Reload(now time.Time, cfg *config.Config) error {
 		kept := false
 		for _, g := range c.groups {
 			if g.g.Name() == sg.Name && len(sg.Group) > 0 && keepable[sg.Group[0]] {
-				g.scripts = c.secure.scripts(vrrpScripts(&sg.Notify))
+				g.scripts = notifyconf.VRRPScripts(&sg.Notify)
 				g.smtpAlert = sg.SMTPAlert
 				groups = append(groups, g)
 				kept = true

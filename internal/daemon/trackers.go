@@ -8,11 +8,13 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/alived/alived/config"
 	"github.com/alived/alived/internal/filewatch"
+	"github.com/alived/alived/internal/notifyconf"
 	"github.com/alived/alived/notify"
 )
 
@@ -58,7 +60,8 @@ func newTrackers(c *vrrpComponent) *trackers {
 func sameScript(a, b *config.VRRPScript) bool {
 	return a.Interval == b.Interval && a.Timeout == b.Timeout && a.Rise == b.Rise && a.Fall == b.Fall &&
 		a.InitFail == b.InitFail && a.Script != nil && b.Script != nil &&
-		scriptKey(a.Script.Args, a.Script.User, a.Script.Group) == scriptKey(b.Script.Args, b.Script.User, b.Script.Group)
+		slices.Equal(a.Script.Args, b.Script.Args) && a.Script.User == b.Script.User && a.Script.Group == b.Script.Group &&
+		a.Script.Disabled == b.Script.Disabled
 }
 
 // configure starts, keeps or stops runners so that they match cfg. A
@@ -73,7 +76,7 @@ func (t *trackers) configure(cfg *config.Config) {
 		} else if ok {
 			old.cancel()
 		}
-		cmd := t.c.secure.filter(notifyCommand(s.Script))
+		cmd := notifyconf.Command(s.Script)
 		st := &scriptState{cfg: *s, cmd: cmd, up: !s.InitFail}
 		if s.InitFail {
 			// keepalived starts a failed script one success short of up.
@@ -85,7 +88,7 @@ func (t *trackers) configure(cfg *config.Config) {
 			st.cancel = func() {}
 			continue
 		}
-		t.startScript(s.Name, st, notify.ScriptRunner(&cfg.Global, t.c.log))
+		t.startScript(s.Name, st, notifyconf.Settings(&cfg.Global).Runner(t.c.log))
 	}
 	for name, st := range t.scripts {
 		if !want[name] {

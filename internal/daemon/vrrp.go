@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/alived/alived/config"
+	"github.com/alived/alived/internal/notifyconf"
 	"github.com/alived/alived/notify"
 	"github.com/alived/alived/vrrp"
 	"github.com/alived/alived/vrrp/netio"
@@ -28,7 +29,6 @@ type vrrpComponent struct {
 	addrs    *netio.AddrManager
 	mon      *netio.Monitor
 	notifier *notify.Notifier
-	secure   scriptFilter
 	// observe, if set, is told of every instance state change (the
 	// daemon fans it out to its VRRPStateObservers).
 	observe func(now time.Time, instance string, master bool)
@@ -156,7 +156,6 @@ func (c *vrrpComponent) Start(now time.Time, cfg *config.Config) error {
 	if c.addrs, err = netio.NewAddrManager(); err != nil {
 		return fmt.Errorf("address manager: %w", err)
 	}
-	c.secure = newScriptFilter(cfg, c.log)
 	if c.notifier == nil {
 		return errors.New("no notifier: the daemon sets one before Start")
 	}
@@ -202,7 +201,6 @@ func (c *vrrpComponent) add(spec *instanceSpec) error {
 	if err != nil {
 		return err
 	}
-	spec.Scripts = c.secure.scripts(spec.Scripts)
 	sock, err := c.socket(spec.Sock)
 	if err != nil {
 		return fmt.Errorf("vrrp_instance %s: %w", spec.Name, err)
@@ -255,7 +253,7 @@ func (c *vrrpComponent) bindGroups(cfg *config.Config, insts []*vrrpInst) error 
 		if err != nil {
 			return fmt.Errorf("%s: %w", sg.Pos, err)
 		}
-		c.groups = append(c.groups, &vrrpGroup{g: g, scripts: c.secure.scripts(vrrpScripts(&sg.Notify)), smtpAlert: sg.SMTPAlert})
+		c.groups = append(c.groups, &vrrpGroup{g: g, scripts: notifyconf.VRRPScripts(&sg.Notify), smtpAlert: sg.SMTPAlert})
 	}
 	return nil
 }

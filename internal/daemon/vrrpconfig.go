@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/alived/alived/config"
+	"github.com/alived/alived/internal/notifyconf"
 	"github.com/alived/alived/notify"
 	"github.com/alived/alived/vrrp"
 	"github.com/alived/alived/vrrp/netio"
@@ -205,7 +206,7 @@ func mapInstance(g *config.GlobalDefs, cfg *config.Config, v *config.VRRPInstanc
 		Unicast: unicast, TTL: v.UnicastTTL}
 	spec.Key = instanceKey{VRID: v.VRID, IPv6: ipv6, Iface: v.Interface, Unicast: unicast,
 		Source: src, Group: c.MulticastGroup}
-	spec.Scripts = vrrpScripts(&v.Notify)
+	spec.Scripts = notifyconf.VRRPScripts(&v.Notify)
 
 	// The instance's own interface is always tracked (as keepalived does
 	// unless dont_track_primary), with weight 0: link down means FAULT.
@@ -325,21 +326,4 @@ func findTrackFile(cfg *config.Config, name string) *config.TrackFile {
 		}
 	}
 	return nil
-}
-
-// notifyCommand converts a configured script into the notify package's form.
-func notifyCommand(s *config.Script) *notify.Command {
-	if s == nil || len(s.Args) == 0 {
-		return nil
-	}
-	return &notify.Command{Argv: append([]string(nil), s.Args...), User: s.User, Group: s.Group}
-}
-
-// vrrpScripts converts an instance's or group's notify scripts.
-func vrrpScripts(n *config.Notifies) notify.VRRPScripts {
-	return notify.VRRPScripts{
-		Master: notifyCommand(n.Master), Backup: notifyCommand(n.Backup), Fault: notifyCommand(n.Fault),
-		Stop: notifyCommand(n.Stop), Deleted: notifyCommand(n.Deleted), Generic: notifyCommand(n.Any),
-		RxLowerPri: notifyCommand(n.MasterRxLowPri),
-	}
 }

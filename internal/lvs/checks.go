@@ -6,7 +6,7 @@ import (
 
 	"github.com/alived/alived/config"
 	"github.com/alived/alived/healthcheck"
-	"github.com/alived/alived/notify"
+	"github.com/alived/alived/internal/notifyconf"
 )
 
 // checks maps the checker blocks of real server r onto healthcheck specs.
@@ -133,16 +133,18 @@ func newChecker(cfg *config.Config, ch *config.Checker) (healthcheck.Checker, er
 		if ch.Misc == nil || ch.Misc.Path == nil {
 			return nil, fmt.Errorf("no misc_path")
 		}
+		if ch.Misc.Path.Disabled {
+			// keepalived removes a MISC_CHECK whose script its script
+			// security refuses; config.Check decided that.
+			return nil, fmt.Errorf("misc_path %s is disabled by script security (not found, insecure or its user unknown)", ch.Misc.Path.Cmd)
+		}
 		user, group := ch.Misc.Path.User, ch.Misc.Path.Group
 		if user == "" {
-			user, group = cfg.Global.ScriptUser, cfg.Global.ScriptGroup
-			if user == "" {
-				user = notify.DefaultScriptUser()
-			}
+			r := notifyconf.Settings(&cfg.Global).Runner(nil)
+			user, group = r.User, r.Group
 		}
 		return healthcheck.NewMisc(healthcheck.MiscOptions{
 			Path: ch.Misc.Path.Cmd, Dynamic: ch.Misc.Dynamic, User: user, Group: group,
-			ScriptSecurity: cfg.Global.EnableScriptSecurity,
 		})
 	case config.CheckFile:
 		if ch.File == nil {

@@ -73,16 +73,14 @@ func loadConfigUpTo(t testing.TB, dir, text string, worst syntax.Severity) *conf
 	t.Helper()
 	path := filepath.Join(dir, "keepalived.conf")
 	writeFile(t, path, text, 0o644)
-	cfg, diags := config.Load(path, config.LoadOptions{Hostname: "lb1"})
-	for _, d := range diags {
-		if d.Severity > worst {
-			t.Fatalf("config: %s", config.Format(d))
-		}
+	// The daemon's own way in: load, validate, script security (scripts
+	// it refuses are marked disabled). Script problems never refuse a
+	// configuration, so worst applies to the rest.
+	c := config.Check(path, config.CheckOptions{Hostname: "lb1", Env: anyIf})
+	for _, d := range c.Refusals(worst < syntax.Error) {
+		t.Fatalf("config: %s", config.Format(d))
 	}
-	if cfg == nil {
-		t.Fatal("config: nil")
-	}
-	return cfg
+	return c.Config
 }
 
 // rig is a Subsystem on a fake kernel, driven by a test loop.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/alived/alived/config"
 	"github.com/alived/alived/healthcheck"
+	"github.com/alived/alived/internal/notifyconf"
 	"github.com/alived/alived/ipvs"
 	"github.com/alived/alived/notify"
 )
@@ -242,11 +243,7 @@ func (s *Subsystem) Start(now time.Time, cfg *config.Config) error {
 		s.notifier = s.opt.Notifier
 	} else {
 		// Standalone use (tests, tools): the daemon passes its shared one.
-		n, errs := notify.FromConfig(&cfg.Global, newScriptFilter(cfg).command, s.log)
-		for _, err := range errs {
-			s.log.Error("lvs: notify fifo", "err", err)
-		}
-		s.notifier, s.ownNotifier = n, true
+		s.notifier, s.ownNotifier = notifyconf.Notifier(cfg, s.log), true
 	}
 	if cfg.Global.RSInitNotifies {
 		s.initNotifies()

@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"math/bits"
 	"net/netip"
-	"slices"
 	"strings"
 
 	"github.com/alived/alived/config"
 	"github.com/alived/alived/config/syntax"
 	"github.com/alived/alived/healthcheck"
+	"github.com/alived/alived/internal/notifyconf"
 	"github.com/alived/alived/ipvs"
 	"github.com/alived/alived/notify"
 )
@@ -79,11 +79,10 @@ func BuildPlan(cfg *config.Config) *Plan {
 		// sync daemon never starts.
 		p.warnf(d.Pos, "lvs_sync_daemon: VRRP instance %q not found - the sync daemon is not started", d.Instance)
 	}
-	sec := newScriptFilter(cfg)
 	seen := map[string]bool{}
 	owner := map[ipvs.ServiceKey]string{}
 	for _, v := range cfg.VirtualServers {
-		vp, ok := p.virtualServer(cfg, v, sec)
+		vp, ok := p.virtualServer(cfg, v)
 		if !ok {
 			continue
 		}
@@ -168,7 +167,7 @@ func protocol(p config.Protocol) ipvs.Protocol {
 
 // virtualServer builds one virtual server; false means it was dropped
 // (with a warning).
-func (p *Plan) virtualServer(cfg *config.Config, v *config.VirtualServer, sec scriptFilter) (*VirtualServerPlan, bool) {
+func (p *Plan) virtualServer(cfg *config.Config, v *config.VirtualServer) (*VirtualServerPlan, bool) {
 	tmpl := ipvs.Service{Scheduler: v.Scheduler, Flags: serviceFlags(v)}
 	if v.PersistenceTimeout > 0 {
 		tmpl.Flags |= ipvs.Persistent
@@ -188,7 +187,7 @@ func (p *Plan) virtualServer(cfg *config.Config, v *config.VirtualServer, sec sc
 		SMTPAlert: v.SMTPAlert,
 		Omega:     v.Omega,
 		Pos:       v.Pos,
-		Quorum:    notify.UpDownScripts{Up: sec.command(v.QuorumUp), Down: sec.command(v.QuorumDown)},
+		Quorum:    notifyconf.UpDown(v.QuorumUp, v.QuorumDown),
 		Notify:    notify.Service{Addr: v.Addr, Port: v.Port, Proto: strings.ToLower(string(v.Protocol)), FWMark: v.FWMark, Group: v.Group},
 	}
 	var services []ipvs.Service
@@ -251,7 +250,7 @@ func (p *Plan) virtualServer(cfg *config.Config, v *config.VirtualServer, sec sc
 			SMTPAlert: r.SMTPAlert,
 			Pos:       r.Pos,
 			Notify:    notify.Service{Addr: r.Addr, Port: r.Port, Proto: vp.Notify.Proto},
-			Scripts:   notify.UpDownScripts{Up: sec.command(r.NotifyUp), Down: sec.command(r.NotifyDown)},
+			Scripts:   notifyconf.UpDown(r.NotifyUp, r.NotifyDown),
 		}
 		checks, logAll := p.checks(cfg, v, r)
 		rp.LogAll = logAll
@@ -401,29 +400,18 @@ func clampU32(v int) uint32 {
 	return uint32(min(int64(v), 1<<32-1))
 }
 
-// scriptFilter applies keepalived's script security to notify and quorum
-// scripts: a script config.CheckScripts disables (not found, insecure
-// under enable_script_security, unknown user) is never run.
-type scriptFilter struct {
-	disabled map[*config.Script]bool
-}
-
-func newScriptFilter(cfg *config.Config) scriptFilter {
-	f := scriptFilter{disabled: map[*config.Script]bool{}}
-	for _, v := range config.CheckScripts(cfg, config.HostSystem()).Verdicts {
-		if v.Disabled {
-			f.disabled[v.Ref.Script] = true
-		}
+// syncDaemonOf converts lvs_sync_daemon into the ipvs package's form,
+// with the VRRP instance whose state decides its role; nil when it is not
+// configured.
+func syncDaemonOf(g *config.GlobalDefs) (*ipvs.SyncDaemon, string) {
+	sd := g.LVSSyncDaemon
+	if sd == nil {
+		return nil, ""
 	}
-	return f
-}
-
-// command converts s, or returns nil when it is absent or disabled.
-func (f scriptFilter) command(s *config.Script) *notify.Command {
-	if s == nil || len(s.Args) == 0 || f.disabled[s] {
-		return nil
-	}
-	return &notify.Command{Argv: slices.Clone(s.Args), User: s.User, Group: s.Group}
+	return &ipvs.SyncDaemon{
+		Interface: sd.Interface, SyncID: uint32(max(sd.SyncID, 0)), MaxLen: uint16(max(sd.MaxLen, 0)),
+		Port: sd.Port, TTL: uint8(max(sd.TTL, 0)), Group: sd.Group,
+	}, sd.Instance
 }
 
 // hasVRRPInstance reports whether cfg has a vrrp_instance called name.

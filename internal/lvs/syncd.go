@@ -52,10 +52,7 @@ func (s *Subsystem) VRRPStateChanged(now time.Time, instance string, master bool
 // syncConfigure takes lvs_sync_daemon from cfg and applies it (at Start
 // and on every reload).
 func (s *Subsystem) syncConfigure(cfg *config.Config) {
-	// Only global_defs: a virtual server FromConfig cannot convert (the
-	// plan warns about those) must not drop the sync daemon with it.
-	setup, _ := ipvs.FromConfig(&config.Config{Global: cfg.Global})
-	s.syncd.want, s.syncd.instance = setup.SyncDaemon, setup.SyncInstance
+	s.syncd.want, s.syncd.instance = syncDaemonOf(&cfg.Global)
 	s.syncApply()
 }
 

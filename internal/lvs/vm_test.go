@@ -30,6 +30,7 @@ func TestVM(t *testing.T) {
 	}
 	t.Run("SameStatesAsKeepalived", guestSameStates)
 	t.Run("SyncDaemonFollowsVRRP", guestSyncDaemon)
+	t.Run("SameTableAsKeepalived", guestDifferential)
 }
 
 // vmConf exercises NAT with weights, inhibit_on_failure, quorum with a
