@@ -63,23 +63,33 @@ func (s *SocketServer) Path() string { return s.path }
 // Serve answers requests until ctx is cancelled, then waits up to five
 // seconds for requests in flight and removes the socket file.
 func (s *SocketServer) Serve(ctx context.Context) error {
-	errc := make(chan error, 1)
-	go func() { errc <- s.srv.Serve(s.ln) }()
-	var err error
-	select {
-	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = s.srv.Shutdown(sctx)
-		cancel()
-		<-errc
-	case err = <-errc:
-	}
+	err := Serve(ctx, s.srv, s.ln)
 	_ = os.Remove(s.path)
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
 	if err != nil {
 		return fmt.Errorf("control socket %s: %w", s.path, err)
 	}
 	return nil
+}
+
+// Serve runs srv on ln until ctx is cancelled, then gives requests in
+// flight up to five seconds (Shutdown) and returns once the server has
+// stopped. It is the one serve/shutdown sequence of every HTTP listener
+// the daemon runs (control socket, metrics); a server that closes on its
+// own is not an error.
+func Serve(ctx context.Context, srv *http.Server, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	var err error
+	select {
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = srv.Shutdown(sctx)
+		cancel()
+		<-errc
+	case err = <-errc:
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
 }

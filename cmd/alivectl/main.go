@@ -5,7 +5,7 @@
 //
 //	alivectl [--socket=PATH] status [--json]
 //	alivectl [--socket=PATH] reload
-//	alivectl check [-f FILE]       check a configuration like alived -t
+//	alivectl check [-e] [-f FILE]  check a configuration like alived -t
 package main
 
 import (
@@ -30,7 +30,8 @@ const usage = `Usage: alivectl [--socket=PATH] COMMAND [ARGS]
 Commands:
   status [--json]   show VRRP instances, sync groups, virtual and real servers
   reload            reload the daemon's configuration (like SIGHUP), report the verdict
-  check [-f FILE]   check a configuration file like alived -t (exit codes as keepalived)
+  check [-e] [-f FILE]  check a configuration file like alived -t (exit codes as keepalived;
+                    -e: every file must exist, as keepalived -e)
 Options:
   --socket=PATH     the daemon's control socket (default ` + api.DefaultSocket + `)
 `

@@ -158,4 +158,16 @@ func TestCheck(t *testing.T) {
 	if code := run([]string{"check", "-f", bad}, &out, &errb, false); code == 0 || !strings.Contains(errb.String(), "bad.conf:") {
 		t.Errorf("bad config: exit %d, diagnostics %q", code, errb.String())
 	}
+	// -e, as keepalived's: a missing include refuses the configuration
+	// instead of being a warning. (keepalived 2.2.7 exits 6 there, its
+	// "not configured" code, before its -t mapping runs; alived says 4.)
+	inc := write("inc.conf", "global_defs {\n router_id lb1\n}\ninclude missing.conf\n")
+	errb.Reset()
+	if code := run([]string{"check", "-f", inc}, &out, &errb, false); code != 0 {
+		t.Errorf("missing include without -e: exit %d, want 0: %s", code, errb.String())
+	}
+	errb.Reset()
+	if code := run([]string{"check", "-e", "-f", inc}, &out, &errb, false); code == 0 || !strings.Contains(errb.String(), "fatal") {
+		t.Errorf("missing include with -e: exit %d, diagnostics %q; want a fatal refusal", code, errb.String())
+	}
 }

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/alived/alived/config"
-	"github.com/alived/alived/config/syntax"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -45,29 +44,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return runDaemon(o, stderr)
 }
 
-// checkConfig implements -t and -d: load, validate, check scripts, report.
+// checkConfig implements -t and -d: config.Check, report, exit with
+// keepalived's -t code.
 func checkConfig(o *options, stdout, stderr io.Writer) int {
 	path := o.configFile
 	if path == "" {
 		path = config.DefaultPath
 	}
-	host := shortHostname()
-	id := o.configID
-	if id == "" {
-		id = host
-	}
-	cfg, diags := config.Load(path, config.LoadOptions{
-		Syntax:    syntax.Options{ConfigID: id},
-		Hostname:  host,
-		AllConfig: o.allConfig,
-	})
-	var scripts config.ScriptReport
-	if cfg != nil {
-		diags = append(diags, cfg.Validate(config.HostEnv())...)
-		scripts = config.CheckScripts(cfg, config.HostSystem())
-	}
-	code := config.ExitCode(diags, scripts)
-
+	c := config.Check(path, config.CheckOptions{ConfigID: o.configID, Hostname: shortHostname(), AllConfig: o.allConfig})
 	out := stderr
 	if o.configLog != "" {
 		f, err := os.Create(o.configLog)
@@ -78,22 +62,18 @@ func checkConfig(o *options, stdout, stderr io.Writer) int {
 			out = f
 		}
 	}
-	for _, d := range append(diags, scripts.Diagnostics...) {
-		if d.Pos.File == "" {
-			// Checks on the configuration as a whole name the main file.
-			d.Pos.File = path
-		}
+	for _, d := range c.Diagnostics {
 		fmt.Fprintln(out, config.Format(d))
 	}
-	if o.dumpConf && cfg != nil {
+	if o.dumpConf && c.Config != nil {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(cfg); err != nil {
+		if err := enc.Encode(c.Config); err != nil {
 			fmt.Fprintf(stderr, "dump configuration: %v\n", err)
 			return config.ExitFatal
 		}
 	}
-	return code
+	return c.ExitCode()
 }
 
 // shortHostname is keepalived's default config id: the host name up to

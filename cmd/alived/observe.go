@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -18,8 +17,6 @@ import (
 	"time"
 
 	"github.com/alived/alived/api"
-	"github.com/alived/alived/config"
-	"github.com/alived/alived/config/syntax"
 	"github.com/alived/alived/internal/daemon"
 	"github.com/alived/alived/internal/sdnotify"
 	"github.com/alived/alived/metrics"
@@ -43,8 +40,6 @@ type observeOptions struct {
 	WebListen string
 	// Pprof adds Go's /debug/pprof/ handlers to the metrics listener.
 	Pprof bool
-	// ConfigFile and ConfigID locate the dump paths in global_defs.
-	ConfigFile, ConfigID string
 }
 
 // observeFrom takes the observability settings from the command line.
@@ -53,14 +48,6 @@ func observeFrom(o *options) observeOptions {
 	if o.webListenSet {
 		web = o.webListen
 	}
-	id := o.configID
-	if id == "" {
-		id = shortHostname()
-	}
-	file := o.configFile
-	if file == "" {
-		file = config.DefaultPath
-	}
 	sock := o.controlSocket
 	if sock == "" && o.pidFile != "" {
 		// Nodes sharing a host (one per namespace) already need distinct
@@ -68,13 +55,14 @@ func observeFrom(o *options) observeOptions {
 		// sockets apart without another flag.
 		sock = strings.TrimSuffix(o.pidFile, ".pid") + ".sock"
 	}
-	return observeOptions{ControlSocket: sock, WebListen: web, Pprof: o.debugPprof, ConfigFile: file, ConfigID: id}
+	return observeOptions{ControlSocket: sock, WebListen: web, Pprof: o.debugPprof}
 }
 
 // observer owns everything that watches the daemon from outside the loop:
 // the control socket, the metrics listener, the dump signals and the
 // systemd notifications. Its goroutines stop in close.
 type observer struct {
+	d      *daemon.Daemon
 	src    *daemon.StatusSource
 	notify *sdnotify.Notifier
 	log    *slog.Logger
@@ -103,7 +91,7 @@ func buildInfo() status.Build {
 // failover must not depend on its observers.
 func startObserve(opts observeOptions, d *daemon.Daemon, notify *sdnotify.Notifier, log *slog.Logger) *observer {
 	ctx, cancel := context.WithCancel(context.Background())
-	o := &observer{src: daemon.NewStatusSource(d, buildInfo(), time.Now()), notify: notify, log: log, opts: opts, cancel: cancel}
+	o := &observer{d: d, src: daemon.NewStatusSource(d, buildInfo(), time.Now()), notify: notify, log: log, opts: opts, cancel: cancel}
 	path := opts.ControlSocket
 	if path == "" {
 		path = api.DefaultSocket
@@ -174,18 +162,8 @@ func (o *observer) serveMetrics(ctx context.Context, addr string) error {
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	o.goRun(func() {
-		errc := make(chan error, 1)
-		go func() { errc <- srv.Serve(ln) }()
-		select {
-		case <-ctx.Done():
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			_ = srv.Shutdown(sctx)
-			cancel()
-			<-errc
-		case err := <-errc:
-			if !errors.Is(err, http.ErrServerClosed) {
-				o.log.Error("metrics listener", "err", err)
-			}
+		if err := api.Serve(ctx, srv, ln); err != nil {
+			o.log.Error("metrics listener", "err", err)
 		}
 	})
 	return nil
@@ -240,16 +218,20 @@ func (o *observer) watch(ctx context.Context) {
 }
 
 // dump writes the keepalived-style file a signal asks for, at the path
-// the configuration file's global_defs names (read at signal time, as the
-// paths rarely change and a reload re-reads them anyway).
+// the running configuration's global_defs names: the file on disk may
+// hold an edit not yet reloaded, or not load at all.
 func (o *observer) dump(sig os.Signal) {
 	kind := map[os.Signal]string{syscall.SIGUSR1: "data", syscall.SIGUSR2: "stats", sigJSON: "json"}[sig]
 	s := o.src.Snapshot()
 	if s == nil || kind == "" {
 		return
 	}
-	cfg, _ := config.Load(o.opts.ConfigFile, config.LoadOptions{Syntax: syntax.Options{ConfigID: o.opts.ConfigID}})
-	path, err := daemon.WriteDumps(kind, s, daemon.DumpPathsFrom(cfg))
+	ds := o.d.Snapshot()
+	if ds == nil || ds.Config == nil {
+		o.log.Error("dump", "signal", sig.String(), "err", "no running configuration yet")
+		return
+	}
+	path, err := daemon.WriteDumps(kind, s, daemon.DumpPathsFrom(ds.Config))
 	if err != nil {
 		o.log.Error("dump", "signal", sig.String(), "err", err)
 		return

@@ -61,6 +61,10 @@ type Snapshot struct {
 	Taken time.Time
 	// ConfigFile is the file the running configuration came from.
 	ConfigFile string
+	// Config is the running configuration (never changed once loaded):
+	// what dumps and status read instead of the file, which may hold an
+	// edit not yet reloaded.
+	Config *config.Config
 	// Reloads counts successful reloads.
 	Reloads int
 	// Components maps a component's name to its own snapshot.
@@ -194,42 +198,29 @@ func (e *ConfigError) Error() string {
 	return "configuration rejected:\n  " + strings.Join(e.Diagnostics, "\n  ")
 }
 
-// load reads and validates the configuration. At start-up, as keepalived
-// does, only fatal problems refuse the file (errors are logged and the
-// offending parts were dropped by the decoder); on reload any error
-// refuses it, because the running state is known good and a typo must not
-// take instances down.
+// load reads and checks the configuration the one way (config.Check) and
+// logs every diagnostic of a configuration it accepts. At start-up, as keepalived does, only fatal
+// problems refuse the file (errors are logged and the offending parts were
+// dropped by the decoder); on reload any load or validation error refuses
+// it, because the running state is known good and a typo must not take
+// instances down (see config.Checked.Refusals).
 func (d *Daemon) load(reload bool) (*config.Config, error) {
-	id := d.opts.ConfigID
-	if id == "" {
-		id = d.opts.Hostname
-	}
-	cfg, diags := config.Load(d.opts.ConfigFile, config.LoadOptions{
-		Syntax:   syntax.Options{ConfigID: id},
-		Hostname: d.opts.Hostname,
-	})
-	if cfg != nil {
-		diags = append(diags, cfg.Validate(config.HostEnv())...)
-	}
-	var bad []string
-	for _, dg := range diags {
-		msg := config.Format(dg)
-		switch {
-		case dg.Severity == syntax.Fatal, reload && dg.Severity >= syntax.Error:
-			bad = append(bad, msg)
-		case dg.Severity >= syntax.Error:
-			d.log.Error("config", "diag", msg)
-		default:
-			d.log.Warn("config", "diag", msg)
-		}
-	}
-	if cfg == nil || len(bad) > 0 {
-		if len(bad) == 0 {
-			bad = append(bad, d.opts.ConfigFile+": unusable configuration")
+	c := config.Check(d.opts.ConfigFile, config.CheckOptions{ConfigID: d.opts.ConfigID, Hostname: d.opts.Hostname})
+	if refused := c.Refusals(reload); len(refused) > 0 {
+		bad := make([]string, 0, len(refused))
+		for _, dg := range refused {
+			bad = append(bad, config.Format(dg))
 		}
 		return nil, &ConfigError{Diagnostics: bad}
 	}
-	return cfg, nil
+	for _, dg := range c.Diagnostics {
+		if dg.Severity >= syntax.Error {
+			d.log.Error("config", "diag", config.Format(dg))
+		} else {
+			d.log.Warn("config", "diag", config.Format(dg))
+		}
+	}
+	return c.Config, nil
 }
 
 // post hands fn to the loop; it blocks while the queue is full and gives
@@ -392,7 +383,7 @@ func (d *Daemon) reload() error {
 
 // publish stores a fresh snapshot.
 func (d *Daemon) publish(now time.Time) {
-	s := &Snapshot{Taken: now, ConfigFile: d.opts.ConfigFile, Reloads: d.reloads, Components: map[string]any{}}
+	s := &Snapshot{Taken: now, ConfigFile: d.opts.ConfigFile, Config: d.cfg, Reloads: d.reloads, Components: map[string]any{}}
 	for _, c := range d.comps {
 		s.Components[c.Name()] = c.Snapshot()
 	}
