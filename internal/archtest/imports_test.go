@@ -42,8 +42,12 @@ var rules = []rule{
 		why: "checkers emit transitions; the daemon decides what they do to IPVS and VRRP"},
 	{pkg: "ipvs", tree: true, noProject: []string{"healthcheck", "vrrp"},
 		why: "the reconciler receives weights with health already applied"},
+	{pkg: "ipvs", tree: true, noProject: []string{"config"},
+		why: "ipvs takes its own types; internal/lvs (the component that owns the table) is the one translation from config"},
 	{pkg: "notify", tree: true, noProject: []string{"vrrp", "ipvs"},
 		why: "notify has its own event type"},
+	{pkg: "notify", tree: true, noProject: []string{"config"},
+		why: "notify takes its own types; internal/notifyconf is the one translation from config"},
 	{pkg: "api", tree: true, noProject: []string{"internal/daemon"},
 		why: "the API talks to the daemon through an interface"},
 	{pkg: "metrics", tree: true, noProject: []string{"internal/daemon"},
@@ -121,21 +125,27 @@ func TestImportRules(t *testing.T) {
 // TestRulesCatchViolations makes sure the checker itself can fail: a fake
 // package list with a forbidden edge must be reported.
 func TestRulesCatchViolations(t *testing.T) {
-	p := listed{ImportPath: module + "/config", Deps: []string{module + "/vrrp"}}
-	found := false
-	for _, r := range rules {
-		if !within(p.ImportPath, r.pkg, r.tree) {
-			continue
-		}
-		for _, d := range p.Deps {
-			for _, bad := range r.noProject {
-				if within(d, bad, true) {
-					found = true
+	for _, edge := range [][2]string{
+		{"config", "vrrp"},
+		{"ipvs", "config"},
+		{"notify", "config/syntax"},
+	} {
+		p := listed{ImportPath: module + "/" + edge[0], Deps: []string{module + "/" + edge[1]}}
+		found := false
+		for _, r := range rules {
+			if !within(p.ImportPath, r.pkg, r.tree) {
+				continue
+			}
+			for _, d := range p.Deps {
+				for _, bad := range r.noProject {
+					if within(d, bad, true) {
+						found = true
+					}
 				}
 			}
 		}
-	}
-	if !found {
-		t.Fatal("a config → vrrp dependency was not flagged")
+		if !found {
+			t.Errorf("a %s → %s dependency was not flagged", edge[0], edge[1])
+		}
 	}
 }
