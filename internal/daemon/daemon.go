@@ -147,7 +147,7 @@ func New(opts Options) (*Daemon, error) {
 		cmds:   make(chan command),
 		done:   make(chan struct{}),
 	}
-	cfg, err := d.load(false)
+	cfg, err := d.load(false, config.Overlay{})
 	if err != nil {
 		return nil, err
 	}
@@ -199,13 +199,15 @@ func (e *ConfigError) Error() string {
 }
 
 // load reads and checks the configuration the one way (config.Check) and
-// logs every diagnostic of a configuration it accepts. At start-up, as keepalived does, only fatal
+// logs every diagnostic of a configuration it accepts; ov holds a
+// candidate's files in memory (the zero Overlay reads the disk as it is),
+// so a candidate is checked exactly as a reload would read it. At start-up, as keepalived does, only fatal
 // problems refuse the file (errors are logged and the offending parts were
 // dropped by the decoder); on reload any load or validation error refuses
 // it, because the running state is known good and a typo must not take
 // instances down (see config.Checked.Refusals).
-func (d *Daemon) load(reload bool) (*config.Config, error) {
-	c := config.Check(d.opts.ConfigFile, config.CheckOptions{ConfigID: d.opts.ConfigID, Hostname: d.opts.Hostname})
+func (d *Daemon) load(reload bool, ov config.Overlay) (*config.Config, error) {
+	c := config.Check(d.opts.ConfigFile, config.CheckOptions{ConfigID: d.opts.ConfigID, Hostname: d.opts.Hostname, Overlay: ov})
 	if refused := c.Refusals(reload); len(refused) > 0 {
 		bad := make([]string, 0, len(refused))
 		for _, dg := range refused {
@@ -349,7 +351,7 @@ func (d *Daemon) shutdown() {
 // configuration that fails to load or that any component refuses leaves
 // everything as it was.
 func (d *Daemon) reload() error {
-	cfg, err := d.load(true)
+	cfg, err := d.load(true, config.Overlay{})
 	if err != nil {
 		d.log.Error("reload rejected", "err", err)
 		return err
