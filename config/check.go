@@ -28,7 +28,9 @@ type CheckOptions struct {
 	Syntax syntax.Options
 	// Stat inspects the main file under the overlay; nil means os.Stat.
 	Stat func(string) (fs.FileInfo, error)
-	// Env is what Validate asks the host; nil fields mean HostEnv's.
+	// Env is what Validate asks the host; nil means HostEnv. In a given
+	// Env a nil Interface is the host's and a nil ResolveHost skips the
+	// check, so tests need not depend on the host.
 	Env *Env
 	// Scripts is what the script-security check asks the host; nil means
 	// HostSystem.
