@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/alived/alived/config"
+	"github.com/alived/alived/config/syntax"
 	"github.com/alived/alived/internal/notifyconf"
 	"github.com/alived/alived/status"
 )
@@ -63,6 +64,28 @@ func (d *Daemon) Preview(ctx context.Context, cfg *config.Config) (*status.Previ
 	})
 	if err != nil {
 		return nil, err
+	}
+	return p, nil
+}
+
+// Candidate reads the configuration with ov laid over the files on disk,
+// exactly as a reload would read it, and previews it (see Preview). A
+// candidate a reload would refuse is a *ConfigError with every refusing
+// diagnostic; warnings below that are in the preview. Nothing is written
+// or changed, and the daemon's log is not touched: the caller reports.
+func (d *Daemon) Candidate(ctx context.Context, ov config.Overlay) (*status.Preview, error) {
+	c, err := d.check(true, ov)
+	if err != nil {
+		return nil, err
+	}
+	p, err := d.Preview(ctx, c.Config)
+	if err != nil {
+		return nil, err
+	}
+	for _, dg := range c.Diagnostics {
+		if dg.Severity < syntax.Error {
+			p.Warnings = append(p.Warnings, config.Format(dg))
+		}
 	}
 	return p, nil
 }

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,5 +55,48 @@ virtual_server 10.0.0.1 80 {
 	}
 	if err := d.Check(ctx, cfg); err != nil {
 		t.Fatalf("check of a good candidate: %v", err)
+	}
+}
+
+// TestCandidateReadsTheOverlayAsAReloadWould: a candidate held only in
+// memory is checked and previewed; one a reload would refuse comes back
+// as a ConfigError naming file:line, and the daemon keeps running the
+// file on disk.
+func TestCandidateReadsTheOverlayAsAReloadWould(t *testing.T) {
+	const conf = `
+virtual_server 10.0.0.1 80 {
+ lvs_sched rr
+ lvs_method NAT
+ protocol TCP
+ real_server 127.0.0.2 80 {
+ }
+ include reals.conf
+}
+`
+	fake := ipvs.NewFake()
+	d, _ := runLVSDaemon(t, conf, fake)
+	waitFor(t, "the service", func() bool { return len(fake.Snapshot()) == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	reals := filepath.Join(filepath.Dir(d.opts.ConfigFile), "reals.conf")
+	p, err := d.Candidate(ctx, config.Overlay{Files: map[string][]byte{reals: []byte("real_server 127.0.0.4 80 {\n}\n")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.IPVSOps) != 1 || !strings.HasPrefix(p.IPVSOps[0], "add-server TCP 10.0.0.1:80 -> 127.0.0.4:80") {
+		t.Fatalf("ops = %q", p.IPVSOps)
+	}
+	if _, err := os.Stat(reals); !os.IsNotExist(err) {
+		t.Fatalf("the overlay reached the disk: %v", err)
+	}
+
+	bad := strings.Replace(conf, "lvs_sched rr", "lvs_sched rr\n delay_loop abc", 1)
+	_, err = d.Candidate(ctx, config.Overlay{Files: map[string][]byte{d.opts.ConfigFile: []byte(bad)}})
+	var ce *ConfigError
+	if !errors.As(err, &ce) || len(ce.Diagnostics) == 0 || !strings.HasPrefix(ce.Diagnostics[0], d.opts.ConfigFile+":4:") {
+		t.Fatalf("bad candidate: err = %v, want a ConfigError at %s:4", err, d.opts.ConfigFile)
+	}
+	if st := statusOf(d); st == nil || st.Reloads != 0 {
+		t.Fatalf("a candidate check reloaded the daemon: %+v", st)
 	}
 }

@@ -207,13 +207,9 @@ func (e *ConfigError) Error() string {
 // it, because the running state is known good and a typo must not take
 // instances down (see config.Checked.Refusals).
 func (d *Daemon) load(reload bool, ov config.Overlay) (*config.Config, error) {
-	c := config.Check(d.opts.ConfigFile, config.CheckOptions{ConfigID: d.opts.ConfigID, Hostname: d.opts.Hostname, Overlay: ov})
-	if refused := c.Refusals(reload); len(refused) > 0 {
-		bad := make([]string, 0, len(refused))
-		for _, dg := range refused {
-			bad = append(bad, config.Format(dg))
-		}
-		return nil, &ConfigError{Diagnostics: bad}
+	c, err := d.check(reload, ov)
+	if err != nil {
+		return nil, err
 	}
 	for _, dg := range c.Diagnostics {
 		if dg.Severity >= syntax.Error {
@@ -223,6 +219,21 @@ func (d *Daemon) load(reload bool, ov config.Overlay) (*config.Config, error) {
 		}
 	}
 	return c.Config, nil
+}
+
+// check reads the configuration (under ov) the one way the daemon reads
+// it and returns a *ConfigError with the diagnostics that refuse it, at
+// start-up (reload false) or on reload.
+func (d *Daemon) check(reload bool, ov config.Overlay) (*config.Checked, error) {
+	c := config.Check(d.opts.ConfigFile, config.CheckOptions{ConfigID: d.opts.ConfigID, Hostname: d.opts.Hostname, Overlay: ov})
+	if refused := c.Refusals(reload); len(refused) > 0 {
+		bad := make([]string, 0, len(refused))
+		for _, dg := range refused {
+			bad = append(bad, config.Format(dg))
+		}
+		return nil, &ConfigError{Diagnostics: bad}
+	}
+	return c, nil
 }
 
 // post hands fn to the loop; it blocks while the queue is full and gives
