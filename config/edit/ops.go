@@ -100,7 +100,10 @@ func quoteArg(a string) string {
 }
 
 // render writes p as lines at the given indentation, each after prefix.
-func render(p Param, indent, prefix string) []string {
+func render(p Param, indent, prefix string) []string { return renderUnit(p, indent, indentUnit, prefix) }
+
+// renderUnit is render with the file's own indentation step.
+func renderUnit(p Param, indent, unit, prefix string) []string {
 	var b strings.Builder
 	b.WriteString(p.Keyword)
 	for _, a := range p.Args {
@@ -111,7 +114,7 @@ func render(p Param, indent, prefix string) []string {
 	}
 	out := []string{prefix + indent + b.String() + " {\n"}
 	for _, c := range p.Block {
-		out = append(out, render(c, indent+indentUnit, prefix)...)
+		out = append(out, renderUnit(c, indent+unit, unit, prefix)...)
 	}
 	return append(out, prefix+indent+"}\n")
 }
@@ -166,7 +169,16 @@ func same(path string, n *node, p Param) bool {
 // replaced in place (keeping the operator's spelling of an alias), lines
 // no longer wanted are removed, new ones are inserted after the last
 // selected line.
-func (c *change) reconcile(block *node, path string, desired []Param, keep func(*node) bool) error {
+func (c *change) reconcile(block *node, path string, desired []Param, keep func(*node) bool, atEnd bool) error {
+	unit := indentUnit
+	for _, n := range block.children {
+		if n.file == block.file && n.start > block.start {
+			if in, out := indentOf(n), indentOf(block); len(in) > len(out) && strings.HasPrefix(in, out) {
+				unit = in[len(out):]
+			}
+			break
+		}
+	}
 	used := make([]bool, len(desired))
 	last := -1
 	for _, n := range block.children {
@@ -199,10 +211,10 @@ func (c *change) reconcile(block *node, path string, desired []Param, keep func(
 		if !n.block && !d.IsBlock && len(d.Block) == 0 {
 			d.Keyword = n.kw
 		}
-		c.replace(n.file, n.start, n.end+1, render(d, indentOf(n), markers(n.marker))...)
+		c.replace(n.file, n.start, n.end+1, renderUnit(d, indentOf(n), unit, markers(n.marker))...)
 	}
 	var add []string
-	indent := indentOf(block) + indentUnit
+	indent := indentOf(block) + unit
 	for _, n := range block.children {
 		if n.file == block.file && n.start > block.start {
 			indent = indentOf(n)
@@ -211,14 +223,17 @@ func (c *change) reconcile(block *node, path string, desired []Param, keep func(
 	}
 	for i, d := range desired {
 		if !used[i] {
-			add = append(add, render(d, indent, markers(block.marker))...)
+			add = append(add, renderUnit(d, indent, unit, markers(block.marker))...)
 		}
 	}
 	if len(add) == 0 {
 		return nil
 	}
 	at := last + 1
-	if last < 0 {
+	switch {
+	case last < 0 && atEnd && block.end > block.start:
+		at = block.end
+	case last < 0:
 		at = block.start + 1
 		if block.file.items[block.start] < 2 {
 			at++ // the brace is on the next line
@@ -429,7 +444,7 @@ func (t *Tree) SetVS(spec VSSpec) (FileSet, error) {
 		kept = append(kept, p)
 	}
 	c := t.change()
-	if err := c.reconcile(v, "virtual_server", kept, func(n *node) bool { return n.kw != "real_server" }); err != nil {
+	if err := c.reconcile(v, "virtual_server", kept, func(n *node) bool { return n.kw != "real_server" }, false); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return c.result()
@@ -450,7 +465,7 @@ func (t *Tree) SetRS(vs ident.VS, spec RSSpec) (FileSet, error) {
 		return nil, err
 	}
 	c := t.change()
-	if err := c.reconcile(r, "virtual_server/real_server", ps, func(*node) bool { return true }); err != nil {
+	if err := c.reconcile(r, "virtual_server/real_server", ps, func(*node) bool { return true }, false); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return c.result()
@@ -677,7 +692,7 @@ func (t *Tree) SetGlobals(g Globals) (FileSet, error) {
 	if err := t.refuse("set globals", n); err != nil {
 		return nil, err
 	}
-	if err := c.reconcile(n, "global_defs", ps, func(m *node) bool { return globalsKW[m.kw] }); err != nil {
+	if err := c.reconcile(n, "global_defs", ps, func(m *node) bool { return globalsKW[m.kw] }, true); err != nil {
 		return nil, fmt.Errorf("set globals: %w", err)
 	}
 	return c.result()
