@@ -100,7 +100,9 @@ func quoteArg(a string) string {
 }
 
 // render writes p as lines at the given indentation, each after prefix.
-func render(p Param, indent, prefix string) []string { return renderUnit(p, indent, indentUnit, prefix) }
+func render(p Param, indent, prefix string) []string {
+	return renderUnit(p, indent, indentUnit, prefix)
+}
 
 // renderUnit is render with the file's own indentation step.
 func renderUnit(p Param, indent, unit, prefix string) []string {

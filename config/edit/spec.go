@@ -412,7 +412,9 @@ func (s VSSpec) params() ([]Param, error) {
 		add("inhibit_on_failure")
 	}
 	for _, p := range s.Extra {
-		if p.Keyword == "real_server" || vsTyped[canon("virtual_server", p.Keyword)] {
+		k := canon("virtual_server", p.Keyword)
+		identity := k == "protocol" && s.ID.Kind == ident.ByFWMark || k == "ip_family" && s.ID.Kind != ident.ByFWMark
+		if p.Keyword == "real_server" || vsTyped[k] && !identity {
 			return nil, fmt.Errorf("extra: %s is set through its own field", p.Keyword)
 		}
 	}
@@ -497,7 +499,7 @@ func vsSpecFrom(id ident.VS, ps []Param) VSSpec {
 			s.Scheduler = a0
 		case kw == "lvs_method" && len(p.Args) == 1:
 			s.Method = a0
-		case kw == "protocol" || kw == "ip_family":
+		case kw == "protocol" && id.Kind != ident.ByFWMark, kw == "ip_family" && id.Kind == ident.ByFWMark:
 			// Part of the identity.
 		case kw == "persistence_timeout" && len(p.Args) == 1 && n != nil:
 			s.PersistenceTimeout = n
