@@ -208,3 +208,67 @@ func TestEditsAgreeWithKeepalived(t *testing.T) {
 		})
 	}
 }
+
+// TestILUKATreeEditsAgreeWithKeepalived edits the ILUKA fixture in place
+// (written to a temporary directory, keepalived run from /) and requires
+// the same verdict from keepalived and alived. ILUKA's own HTTP_GET
+// template writes nb_get_retry, which keepalived 2.2.7 -t rejects as
+// deprecated; rewriting that real server's check is one of the edits.
+func TestILUKATreeEditsAgreeWithKeepalived(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs keepalived -t per edit; skipped under -short")
+	}
+	bin := testenv.RequireBinary(t, "keepalived")
+	fs := loadDir(t, ilukaDir)
+	from, _ := filepath.Abs(ilukaDir)
+	main := filepath.Join(from, "keepalived.conf")
+	web, _ := ident.ParseVS("192.168.0.10:80")
+	dns, _ := ident.ParseVS("192.168.0.10:53/udp")
+	fix := func(tr *Tree) (FileSet, error) {
+		s := tr.VirtualServers()[0].RealServers[0].Spec
+		s.Checks = []Param{{Keyword: "HTTP_GET", Block: []Param{{Keyword: "url", Block: []Param{{Keyword: "path", Args: []string{"/index.html"}}, {Keyword: "status_code", Args: []string{"200"}}}}, {Keyword: "retry", Args: []string{"3"}}}}}
+		return tr.SetRS(web, s)
+	}
+	cases := []struct {
+		name   string
+		edit   func(*Tree) (FileSet, error)
+		accept bool
+	}{
+		{"as written", func(tr *Tree) (FileSet, error) { return tr.Files(), nil }, false},
+		{"fix nb_get_retry", fix, true},
+		{"enable dns VS", func(tr *Tree) (FileSet, error) {
+			out, err := fix(tr)
+			if err != nil {
+				return nil, err
+			}
+			tr2, err := Open(main, out, nil, nil)
+			if err != nil {
+				return nil, err
+			}
+			return tr2.EnableVS(dns)
+		}, true},
+		{"disable web VS", func(tr *Tree) (FileSet, error) { return tr.DisableVS(web) }, true},
+		{"delete web VS", func(tr *Tree) (FileSet, error) { return tr.DeleteVS(web) }, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tr, err := Open(main, fs, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := c.edit(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := writeSet(t, out, from, filepath.Join(t.TempDir(), "keepalived"), main)
+			k, kout := keepalivedExit(t, bin, p)
+			a, aout := alivedExit(p)
+			if k != a {
+				t.Errorf("keepalived exit %d, alived %d\nkeepalived: %s\nalived: %s", k, a, kout, aout)
+			}
+			if (k == 0) != c.accept {
+				t.Errorf("keepalived exit %d, want accepted=%v: %s", k, c.accept, kout)
+			}
+		})
+	}
+}

@@ -32,7 +32,6 @@ type change struct {
 	ops     map[*file][]lineOp
 	add     map[string][]byte
 	remove  map[string]bool
-	appends map[string][]string // lines appended to files not opened as part of the tree
 }
 
 func (t *Tree) change() *change {
@@ -565,9 +564,6 @@ func verb(on bool) string {
 func ownMarkers(n *node) int {
 	if n.parent != nil && n.parent.file == n.file {
 		return n.marker - n.parent.marker
-	}
-	if n.file.encl != nil && n.file.inc != nil && n.file.inc.file == n.file.encl.file {
-		return n.marker
 	}
 	return n.marker
 }

@@ -178,7 +178,7 @@ func checkPath(field, v string, args bool) error {
 	}
 	for _, part := range strings.Split(p, "/") {
 		if part == ".." {
-			return fmt.Errorf("%s: %q must not contain ..", field, v)
+			return fmt.Errorf("%s: %q must not contain a .. component", field, v)
 		}
 	}
 	return nil
