@@ -28,10 +28,10 @@ type lineOp struct {
 // change collects the operations of one edit; nothing is applied until
 // result, so a failing edit changes nothing.
 type change struct {
-	t       *Tree
-	ops     map[*file][]lineOp
-	add     map[string][]byte
-	remove  map[string]bool
+	t      *Tree
+	ops    map[*file][]lineOp
+	add    map[string][]byte
+	remove map[string]bool
 }
 
 func (t *Tree) change() *change {
