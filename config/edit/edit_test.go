@@ -221,7 +221,7 @@ func TestILUKAAddAndDelete(t *testing.T) {
 func TestILUKAAddVSAppendsIndexLine(t *testing.T) {
 	tr, fs, main := ilukaTree(t)
 	dir := filepath.Dir(main)
-	out, err := tr.AddVS(VSSpec{ID: mvs(t, "192.168.0.11:443"), DelayLoop: "5", Scheduler: "rr", Method: "DR"}, AddOptions{})
+	out, err := tr.AddVS(VSSpec{ID: mvs(t, "192.168.0.11:443"), DelayLoop: "5", Scheduler: "rr", Method: "DR"}, nil, AddOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,8 +235,28 @@ func TestILUKAAddVSAppendsIndexLine(t *testing.T) {
 	if got := string(out[filepath.Join(dir, "virtual_server/192.168.0.11_443_0.conf")]); got != want {
 		t.Errorf("vs file = %q", got)
 	}
-	if _, err := tr.AddVS(VSSpec{ID: mvs(t, "192.168.0.10:80")}, AddOptions{}); err == nil {
+	if _, err := tr.AddVS(VSSpec{ID: mvs(t, "192.168.0.10:80")}, nil, AddOptions{}); err == nil {
 		t.Error("adding an existing VS succeeded")
+	}
+	w := uint32(1)
+	rss := []RSSpec{{ID: mrs(t, "192.168.0.51:443"), Weight: &w}, {ID: mrs(t, "[2001:db8::5]:443")}}
+	out, err = tr.AddVS(VSSpec{ID: mvs(t, "192.168.0.11:443"), Scheduler: "rr"}, rss, AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vsDir := filepath.Join(dir, "virtual_server/192.168.0.11_443_0")
+	if got := string(out[filepath.Join(vsDir, "real_server.conf")]); got != "include ./192.168.0.51_443.conf\ninclude ./2001:db8::5_443.conf\n" {
+		t.Errorf("real_server.conf = %q", got)
+	}
+	if got := string(out[filepath.Join(vsDir, "192.168.0.51_443.conf")]); got != "real_server 192.168.0.51 443 {\n    weight 1\n}\n" {
+		t.Errorf("rs file = %q", got)
+	}
+	v := mustOpen(t, main, out).VirtualServers()[2]
+	if v.Name != "192.168.0.11:443/tcp" || len(v.RealServers) != 2 || !v.RealServers[1].Managed || v.RealServers[1].Name != "[2001:db8::5]:443" {
+		t.Errorf("added VS listed as %+v", v)
+	}
+	if _, err := tr.AddVS(VSSpec{ID: mvs(t, "192.168.0.12:443")}, []RSSpec{rss[0], rss[0]}, AddOptions{}); err == nil {
+		t.Error("a real server given twice was accepted")
 	}
 }
 
@@ -270,7 +290,7 @@ func plainTree(t *testing.T, extra ...string) (*Tree, FileSet) {
 func TestPlainAddVSIncludesIndexOnce(t *testing.T) {
 	tr, fs := plainTree(t)
 	const main = "/etc/keepalived/keepalived.conf"
-	out, err := tr.AddVS(VSSpec{ID: mvs(t, "10.0.0.2:80/udp"), Scheduler: "wrr", Method: "NAT"}, AddOptions{})
+	out, err := tr.AddVS(VSSpec{ID: mvs(t, "10.0.0.2:80/udp"), Scheduler: "wrr", Method: "NAT"}, nil, AddOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +305,7 @@ func TestPlainAddVSIncludesIndexOnce(t *testing.T) {
 	if n := len(tr2.VirtualServers()); n != 2 {
 		t.Fatalf("after add: %d VS", n)
 	}
-	out2, err := tr2.AddVS(VSSpec{ID: mvs(t, "10.0.0.3:80")}, AddOptions{Disabled: true})
+	out2, err := tr2.AddVS(VSSpec{ID: mvs(t, "10.0.0.3:80")}, nil, AddOptions{Disabled: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -127,14 +127,22 @@ func TestEditsAgreeWithKeepalived(t *testing.T) {
 	}{
 		{"add VS", func(tr *Tree) (FileSet, error) {
 			// keepalived -t rejects a virtual server without real servers.
-			return tr.AddVS(VSSpec{ID: newVS, DelayLoop: "5", Scheduler: "wlc", Method: "DR", PersistenceTimeout: &pt}, AddOptions{})
+			return tr.AddVS(VSSpec{ID: newVS, DelayLoop: "5", Scheduler: "wlc", Method: "DR", PersistenceTimeout: &pt}, nil, AddOptions{})
 		}, false},
 		{"add VS disabled without scheduler", func(tr *Tree) (FileSet, error) {
-			return tr.AddVS(VSSpec{ID: newVS}, AddOptions{Disabled: true})
+			return tr.AddVS(VSSpec{ID: newVS}, nil, AddOptions{Disabled: true})
 		}, true},
-		{"add VS without scheduler", func(tr *Tree) (FileSet, error) { return tr.AddVS(VSSpec{ID: newVS}, AddOptions{}) }, false},
+		{"add VS with real servers", func(tr *Tree) (FileSet, error) {
+			return tr.AddVS(VSSpec{ID: newVS, DelayLoop: "5", Scheduler: "wlc", Method: "DR"}, []RSSpec{
+				{ID: rs("192.0.2.40:443"), Weight: &w, Checks: []Param{blk("TCP_CHECK", kv("connect_timeout", "3"))}},
+				{ID: rs("192.0.2.41:443"), Weight: &w, Checks: []Param{blk("HTTP_GET", blk("url", kv("path", "/"), kv("status_code", "200")))}},
+			}, AddOptions{})
+		}, true},
+		{"add VS without scheduler", func(tr *Tree) (FileSet, error) {
+			return tr.AddVS(VSSpec{ID: newVS}, []RSSpec{{ID: rs("192.0.2.40:443")}}, AddOptions{})
+		}, false},
 		{"add VS then RS in managed layout", func(tr *Tree) (FileSet, error) {
-			out, err := tr.AddVS(VSSpec{ID: newVS, Scheduler: "rr", Method: "NAT"}, AddOptions{})
+			out, err := tr.AddVS(VSSpec{ID: newVS, Scheduler: "rr", Method: "NAT"}, nil, AddOptions{})
 			if err != nil {
 				return nil, err
 			}

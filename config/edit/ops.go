@@ -287,41 +287,69 @@ type AddOptions struct {
 	Disabled bool
 }
 
-// AddVS adds a virtual server in its own file, in ILUKA's layout next to
-// the main file: virtual_server.conf gets an include line (and the main
-// file an `include ./virtual_server.conf` line if it has none yet),
-// virtual_server/NAME.conf the block, virtual_server/NAME/real_server.conf
-// (empty) its real servers.
-func (t *Tree) AddVS(spec VSSpec, opts AddOptions) (FileSet, error) {
+// AddVS adds a virtual server with its first real servers (keepalived -t
+// rejects a virtual server that has none) in its own files, in ILUKA's
+// layout next to the main file: virtual_server.conf gets an include line
+// (and the main file an `include ./virtual_server.conf` line if it has
+// none yet), virtual_server/NAME.conf the block, and
+// virtual_server/NAME/real_server.conf one include line per real server,
+// each in NAME/RIP_RPORT.conf. opts.Disabled comments out the virtual
+// server's include line; its real servers are written enabled.
+func (t *Tree) AddVS(spec VSSpec, rss []RSSpec, opts AddOptions) (FileSet, error) {
+	what := "add virtual server " + spec.ID.String()
 	ps, err := spec.params()
 	if err != nil {
-		return nil, fmt.Errorf("add virtual server %s: %w", spec.ID, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	if n, err := t.findVS(spec.ID); err == nil {
-		return nil, fmt.Errorf("add virtual server %s: it already exists at %s", spec.ID, n.pos())
+		return nil, fmt.Errorf("%s: it already exists at %s", what, n.pos())
 	}
 	c := t.change()
 	dir := filepath.Dir(t.main)
 	name := managedName(spec.ID)
 	vsFile := filepath.Join(dir, "virtual_server", name+".conf")
 	rsIndex := filepath.Join(dir, "virtual_server", name, "real_server.conf")
-	for _, p := range []string{vsFile, rsIndex} {
-		if _, ok := t.set[p]; ok {
-			return nil, fmt.Errorf("add virtual server %s: %s already exists", spec.ID, p)
+	var index strings.Builder
+	seen := map[ident.RS]bool{}
+	for _, r := range rss {
+		rps, err := r.params()
+		if err != nil {
+			return nil, fmt.Errorf("%s: real server %s: %w", what, r.ID, err)
 		}
+		if seen[r.ID] {
+			return nil, fmt.Errorf("%s: real server %s given twice", what, r.ID)
+		}
+		seen[r.ID] = true
+		base := rsFileName(r.ID)
+		c.add[filepath.Join(dir, "virtual_server", name, base)] = []byte(strings.Join(render(rsParam(r.ID, rps), "", ""), ""))
+		index.WriteString("include ./" + base + "\n")
 	}
 	lines := render(Param{Keyword: "virtual_server", Args: vsHeader(spec.ID), Block: ps}, "", "")
 	body := append(lines[:len(lines)-1:len(lines)-1], "\n", indentUnit+"include "+name+"/real_server.conf\n", "}\n")
 	c.add[vsFile] = []byte(strings.Join(body, ""))
-	c.add[rsIndex] = []byte{}
+	c.add[rsIndex] = []byte(index.String())
+	for p := range c.add {
+		if _, ok := t.set[p]; ok {
+			return nil, fmt.Errorf("%s: %s already exists", what, p)
+		}
+	}
 	line := "include virtual_server/" + name + ".conf\n"
 	if opts.Disabled {
 		line = "#" + line
 	}
 	if err := c.addToIndex(filepath.Join(dir, "virtual_server.conf"), "./virtual_server.conf", line); err != nil {
-		return nil, fmt.Errorf("add virtual server %s: %w", spec.ID, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return c.result()
+}
+
+// rsFileName is ILUKA's name for a real server's file.
+func rsFileName(id ident.RS) string {
+	return id.Addr.String() + "_" + strconv.Itoa(int(id.Port)) + ".conf"
+}
+
+func rsParam(id ident.RS, ps []Param) Param {
+	return Param{Keyword: "real_server", Args: []string{id.Addr.String(), strconv.Itoa(int(id.Port))}, Block: ps, IsBlock: true}
 }
 
 // addToIndex appends line to the managed index file, creating it and
@@ -378,13 +406,13 @@ func (t *Tree) AddRS(vs ident.VS, spec RSSpec, opts AddOptions) (FileSet, error)
 	if n, err := t.findRS(v, spec.ID); err == nil {
 		return nil, fmt.Errorf("%s: it already exists at %s", what, n.pos())
 	}
-	rs := Param{Keyword: "real_server", Args: []string{spec.ID.Addr.String(), strconv.Itoa(int(spec.ID.Port))}, Block: ps, IsBlock: true}
+	rs := rsParam(spec.ID, ps)
 	c := t.change()
 	if idx := t.rsIndexOf(v); idx != nil {
 		if idx.ro != "" {
 			return nil, fmt.Errorf("%s: %w: %s", what, ErrReadOnly, idx.ro)
 		}
-		base := spec.ID.Addr.String() + "_" + strconv.Itoa(int(spec.ID.Port)) + ".conf"
+		base := rsFileName(spec.ID)
 		p := filepath.Join(filepath.Dir(idx.path), base)
 		if _, ok := t.set[p]; ok {
 			return nil, fmt.Errorf("%s: %s already exists", what, p)
