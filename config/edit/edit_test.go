@@ -539,3 +539,70 @@ func TestReadOnlyRefusals(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestMoreReadOnlyAndGroups(t *testing.T) {
+	fs := FileSet{
+		"/k/keepalived.conf": []byte("virtual_server_group web {\n  10.0.0.1 80\n}\n" +
+			"@host1 include /k/one.conf\n" +
+			"~SEQ(i,1,2) virtual_server 10.0.1.$i 80 { lb_algo rr }\n" +
+			"virtual_server group web {\n  lb_algo rr\n  lb_kind NAT\n}\n"),
+		"/k/one.conf": []byte("virtual_server 10.0.0.9 80 {\n  lb_algo rr\n}\n"),
+	}
+	tr := mustOpen(t, "/k/keepalived.conf", fs)
+	if g := tr.Groups(); len(g) != 1 || g[0].Name != "web" || g[0].Location.Line != 1 || len(g[0].Params) != 1 {
+		t.Errorf("groups = %+v", g)
+	}
+	byName := map[string]VSInfo{}
+	for _, v := range tr.VirtualServers() {
+		byName[v.Name] = v
+	}
+	if v := byName["10.0.0.9:80/tcp"]; !strings.Contains(v.ReadOnly, "@id conditional") || !strings.Contains(v.ReadOnly, "/k/keepalived.conf:4") {
+		t.Errorf("@id include: %q", v.ReadOnly)
+	}
+	var seq *VSInfo
+	for _, v := range tr.VirtualServers() {
+		if v.Location.Line == 5 {
+			seq = &v
+		}
+	}
+	if seq == nil || !strings.Contains(seq.ReadOnly, "~SEQ") {
+		t.Errorf("~SEQ VS: %+v", seq)
+	}
+	grp := byName["group:web/tcp"]
+	if grp.ReadOnly != "" || grp.Spec.Method != "NAT" {
+		t.Fatalf("group VS: %+v", grp)
+	}
+	if _, err := tr.DeleteVS(mvs(t, "10.0.0.9:80")); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("delete from @id include: %v", err)
+	}
+	out, err := tr.DeleteVS(grp.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, a := lineDiff(fs["/k/keepalived.conf"], out["/k/keepalived.conf"]); r != 4 || a != 0 {
+		t.Errorf("delete group VS: -%d +%d", r, a)
+	}
+}
+
+func TestSetOnDisabledKeepsMarker(t *testing.T) {
+	tr, _ := plainTree(t)
+	const main = "/etc/keepalived/keepalived.conf"
+	out, err := tr.DisableVS(mvs(t, "10.0.0.1:80"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr2 := mustOpen(t, main, out)
+	s := tr2.VirtualServers()[0].Spec
+	s.Virtualhost = "www.example.com"
+	out2, err := tr2.SetVS(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out2[main]), "\n"+Marker+"   virtualhost www.example.com\n") {
+		t.Fatalf("new line in a disabled VS lacks the marker:\n%s", out2[main])
+	}
+	v := mustOpen(t, main, out2).VirtualServers()[0]
+	if v.Enabled || v.Spec.Virtualhost != "www.example.com" {
+		t.Errorf("after set: %+v", v)
+	}
+}

@@ -165,6 +165,28 @@ func TestEditsAgreeWithKeepalived(t *testing.T) {
 		}, true},
 		{"delete VS", func(tr *Tree) (FileSet, error) { return tr.DeleteVS(vs) }, true},
 		{"disable VS", func(tr *Tree) (FileSet, error) { return tr.DisableVS(vs) }, true},
+		{"disable then enable VS", func(tr *Tree) (FileSet, error) {
+			out, err := tr.DisableVS(vs)
+			if err != nil {
+				return nil, err
+			}
+			tr2, err := Open(tr.Main(), out, nil, nil)
+			if err != nil {
+				return nil, err
+			}
+			return tr2.EnableVS(vs)
+		}, true},
+		{"disable then enable RS", func(tr *Tree) (FileSet, error) {
+			out, err := tr.DisableRS(vs, rs("192.0.2.21:80"))
+			if err != nil {
+				return nil, err
+			}
+			tr2, err := Open(tr.Main(), out, nil, nil)
+			if err != nil {
+				return nil, err
+			}
+			return tr2.EnableRS(vs, rs("192.0.2.21:80"))
+		}, true},
 		{"disable RS", func(tr *Tree) (FileSet, error) { return tr.DisableRS(vs, rs("192.0.2.21:80")) }, true},
 		{"delete RS", func(tr *Tree) (FileSet, error) { return tr.DeleteRS(vs, rs("192.0.2.22:80")) }, true},
 		{"set RS weight and check", func(tr *Tree) (FileSet, error) {

@@ -157,6 +157,24 @@ func lineReason(code string) string {
 	return ""
 }
 
+// stripPrefix removes an @id selector or a ~SEQ(...)/~LST(...) head
+// from a line, so that the statement behind it is still seen (and listed,
+// read-only: lineReason has marked the line).
+func stripPrefix(code string) string {
+	switch {
+	case strings.HasPrefix(code, "@"):
+		if i := strings.IndexAny(code, " \t"); i >= 0 {
+			return strings.TrimLeft(code[i:], " \t")
+		}
+		return ""
+	case strings.HasPrefix(code, "~SEQ") || strings.HasPrefix(code, "~LST"):
+		if i := strings.IndexByte(code, ')'); i >= 0 {
+			return strings.TrimLeft(code[i+1:], " \t")
+		}
+	}
+	return code
+}
+
 // isInclude reports whether words start an include statement.
 func isInclude(w string) bool {
 	switch w {
@@ -206,6 +224,7 @@ func (s *scanner) scan(f *file, disabled bool) {
 		if reason != "" {
 			f.lineRO[i] = reason
 		}
+		code = stripPrefix(code)
 		words := tokens(code)
 		if len(words) > 0 && isInclude(words[0]) {
 			pattern := strings.TrimLeft(code[len(words[0]):], " \t")
