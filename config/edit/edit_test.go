@@ -606,3 +606,23 @@ func TestSetOnDisabledKeepsMarker(t *testing.T) {
 		t.Errorf("after set: %+v", v)
 	}
 }
+
+func TestOverlayListsOnlyChanges(t *testing.T) {
+	tr, fs, main := ilukaTree(t)
+	out, err := tr.DeleteVS(mvs(t, "192.168.0.10:53/udp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(main)
+	ov := Overlay(tr.Files(), out)
+	if len(ov.Files) != 1 || string(ov.Files[filepath.Join(dir, "virtual_server.conf")]) != "include virtual_server/192.168.0.10_80_0.conf\n" {
+		t.Errorf("overlay files = %v", ov.Files)
+	}
+	want := []string{filepath.Join(dir, "virtual_server/192.168.0.10_53_1.conf"), filepath.Join(dir, "virtual_server/192.168.0.10_53_1/192.168.0.31_53.conf"), filepath.Join(dir, "virtual_server/192.168.0.10_53_1/real_server.conf")}
+	if strings.Join(ov.Deleted, " ") != strings.Join(want, " ") {
+		t.Errorf("deleted = %v", ov.Deleted)
+	}
+	if ov := Overlay(fs, tr.Files()); len(ov.Files)+len(ov.Deleted) != 0 {
+		t.Errorf("no edit gives overlay %+v", ov)
+	}
+}
