@@ -16,6 +16,10 @@ import (
 // includes, several statements on a line).
 var ErrReadOnly = errors.New("read-only")
 
+// ErrNotFound is wrapped by every refusal that names an object the files
+// do not hold.
+var ErrNotFound = errors.New("not found")
+
 // indentUnit is the indentation of new lines, as ILUKA's templates write.
 const indentUnit = "    "
 

@@ -17,7 +17,7 @@ import (
 // removes the lines of fields that are empty. Keywords the typed fields do
 // not cover go in Extra.
 type VSSpec struct {
-	ID ident.VS `json:"-"`
+	ID ident.VS `json:"id"`
 	// DelayLoop is seconds, a decimal number ("6", "0.5").
 	DelayLoop string `json:"delay_loop,omitempty"`
 	// Scheduler is lvs_sched (lb_algo): rr, wrr, lc, wlc, ...
@@ -48,7 +48,7 @@ type Endpoint struct {
 // RSSpec is the complete set of a real server's settings, its health
 // checks included.
 type RSSpec struct {
-	ID               ident.RS `json:"-"`
+	ID               ident.RS `json:"id"`
 	Weight           *uint32  `json:"weight,omitempty"`
 	InhibitOnFailure bool     `json:"inhibit_on_failure,omitempty"`
 	NotifyUp         string   `json:"notify_up,omitempty"`

@@ -442,7 +442,7 @@ func (t *Tree) findVS(id ident.VS) (*node, error) {
 		}
 	}
 	if found == nil {
-		return nil, fmt.Errorf("virtual server %s: not found", id)
+		return nil, fmt.Errorf("virtual server %s: %w", id, ErrNotFound)
 	}
 	return found, nil
 }
@@ -462,7 +462,7 @@ func (t *Tree) findRS(vs *node, id ident.RS) (*node, error) {
 		}
 	}
 	if found == nil {
-		return nil, fmt.Errorf("real server %s: not found", id)
+		return nil, fmt.Errorf("real server %s: %w", id, ErrNotFound)
 	}
 	return found, nil
 }

@@ -145,3 +145,47 @@ func ParseRS(s string) (RS, error) {
 
 // String is the canonical name, which ParseRS reads back to the same RS.
 func (r RS) String() string { return netip.AddrPortFrom(r.Addr, r.Port).String() }
+
+// MarshalText writes the canonical name, so JSON carries "10.0.0.1:80/tcp".
+func (v VS) MarshalText() ([]byte, error) {
+	if !v.Valid() {
+		return []byte{}, nil
+	}
+	return []byte(v.String()), nil
+}
+
+// UnmarshalText parses a name as ParseVS does; empty text is the zero VS.
+func (v *VS) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*v = VS{}
+		return nil
+	}
+	p, err := ParseVS(string(b))
+	if err != nil {
+		return err
+	}
+	*v = p
+	return nil
+}
+
+// MarshalText writes the canonical name, "10.0.0.2:8080".
+func (r RS) MarshalText() ([]byte, error) {
+	if !r.Addr.IsValid() {
+		return []byte{}, nil
+	}
+	return []byte(r.String()), nil
+}
+
+// UnmarshalText parses a name as ParseRS does; empty text is the zero RS.
+func (r *RS) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*r = RS{}
+		return nil
+	}
+	p, err := ParseRS(string(b))
+	if err != nil {
+		return err
+	}
+	*r = p
+	return nil
+}

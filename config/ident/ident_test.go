@@ -1,6 +1,7 @@
 package ident
 
 import (
+	"encoding/json"
 	"net/netip"
 	"testing"
 )
@@ -57,5 +58,27 @@ func TestParseRS(t *testing.T) {
 		if _, err := ParseRS(in); err == nil {
 			t.Errorf("ParseRS(%q): want an error", in)
 		}
+	}
+}
+
+func TestJSONUsesTheNames(t *testing.T) {
+	type pair struct {
+		VS VS `json:"vs"`
+		RS RS `json:"rs"`
+	}
+	in := pair{VS: VS{Kind: ByAddr, Addr: netip.MustParseAddr("10.0.0.1"), Port: 80, Proto: "UDP"}, RS: RS{Addr: netip.MustParseAddr("10.0.0.2"), Port: 8080}}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != `{"vs":"10.0.0.1:80/udp","rs":"10.0.0.2:8080"}` {
+		t.Fatalf("json = %s", b)
+	}
+	var out pair
+	if err := json.Unmarshal(b, &out); err != nil || out != in {
+		t.Fatalf("read back %+v, %v", out, err)
+	}
+	if err := json.Unmarshal([]byte(`{"vs":"10.0.0.1"}`), &out); err == nil {
+		t.Fatal("a bad name decoded without an error")
 	}
 }

@@ -194,6 +194,9 @@ type ConfigError struct {
 	Diagnostics []string
 }
 
+// Diags returns the diagnostics (control.Diagnosed).
+func (e *ConfigError) Diags() []string { return e.Diagnostics }
+
 func (e *ConfigError) Error() string {
 	return "configuration rejected:\n  " + strings.Join(e.Diagnostics, "\n  ")
 }
