@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/alived/alived/config"
+	"github.com/alived/alived/internal/atomicfile"
 	"github.com/alived/alived/status"
 )
 
@@ -55,41 +54,6 @@ func DumpPathsFrom(cfg *config.Config) DumpPaths {
 		}
 	}
 	return p
-}
-
-// WriteFileAtomic writes data to path through a temporary file in the
-// same directory, synced and renamed, so that a reader (an exporter that
-// sent the signal and polls for the file) never sees half a dump.
-func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		_ = f.Close()
-		_ = os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := f.Chmod(mode); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }
 
 // keepalivedTime formats t as keepalived's data file does:
@@ -308,15 +272,15 @@ func JSONData(s *status.Snapshot, version int) ([]byte, error) {
 func WriteDumps(kind string, s *status.Snapshot, p DumpPaths) (string, error) {
 	switch kind {
 	case "data":
-		return p.Data, WriteFileAtomic(p.Data, StateData(s), 0o644)
+		return p.Data, atomicfile.Write(p.Data, StateData(s), 0o644)
 	case "stats":
-		return p.Stats, WriteFileAtomic(p.Stats, StatsData(s), 0o644)
+		return p.Stats, atomicfile.Write(p.Stats, StatsData(s), 0o644)
 	case "json":
 		b, err := JSONData(s, p.JSONVersion)
 		if err != nil {
 			return p.JSON, err
 		}
-		return p.JSON, WriteFileAtomic(p.JSON, b, 0o644)
+		return p.JSON, atomicfile.Write(p.JSON, b, 0o644)
 	}
 	return "", fmt.Errorf("unknown dump %q", kind)
 }
