@@ -101,6 +101,18 @@ type Staged struct {
 // Path is the file the staged content will replace.
 func (s *Staged) Path() string { return s.path }
 
+// Temp is the temporary file holding the staged content.
+func (s *Staged) Temp() string { return s.tmp }
+
+// leftover removes the temporary file after err and, if that fails too
+// (a file system gone read-only), says in the error that it is left.
+func leftover(fsys FS, tmp string, err error) error {
+	if rerr := fsys.Remove(tmp); rerr != nil {
+		return fmt.Errorf("%w (temporary file %s left behind: %v)", err, tmp, rerr)
+	}
+	return err
+}
+
 // Stage writes data to a temporary file beside path with the given
 // options and syncs it, without touching path. On error nothing is left
 // behind.
@@ -116,8 +128,7 @@ func Stage(fsys FS, path string, data []byte, opt Options) (*Staged, error) {
 	tmp := f.Name()
 	fail := func(step string, err error) (*Staged, error) {
 		_ = f.Close()
-		_ = fsys.Remove(tmp)
-		return nil, fmt.Errorf("%s temporary file for %s: %w", step, path, err)
+		return nil, leftover(fsys, tmp, fmt.Errorf("%s temporary file for %s: %w", step, path, err))
 	}
 	if _, err := f.Write(data); err != nil {
 		return fail("writing", err)
@@ -134,8 +145,7 @@ func Stage(fsys FS, path string, data []byte, opt Options) (*Staged, error) {
 		return fail("syncing", err)
 	}
 	if err := f.Close(); err != nil {
-		_ = fsys.Remove(tmp)
-		return nil, fmt.Errorf("closing temporary file for %s: %w", path, err)
+		return nil, leftover(fsys, tmp, fmt.Errorf("closing temporary file for %s: %w", path, err))
 	}
 	return &Staged{fs: fsys, path: path, tmp: tmp}, nil
 }
@@ -155,8 +165,7 @@ func (s *Staged) Commit() error {
 	}
 	s.closed = true
 	if err := s.fs.Rename(s.tmp, s.path); err != nil {
-		_ = s.fs.Remove(s.tmp)
-		return fmt.Errorf("replacing %s: %w", s.path, err)
+		return leftover(s.fs, s.tmp, fmt.Errorf("replacing %s: %w", s.path, err))
 	}
 	if err := s.fs.SyncDir(filepath.Dir(s.path)); err != nil {
 		return fmt.Errorf("replacing %s: %w: %w", s.path, ErrRenamed, err)

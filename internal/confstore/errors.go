@@ -60,6 +60,11 @@ type WriteError struct {
 	// Revision is the history revision holding the previous contents,
 	// kept when NotRestored is not empty.
 	Revision int
+	// Leftovers are temporary files, new directories or a history record
+	// of this failed write that could not be removed (the file system
+	// refused that too). No config file refers to them; a history record
+	// left here describes a write that did not happen.
+	Leftovers []string
 }
 
 // Intact reports whether every file holds its old content.
@@ -79,6 +84,9 @@ func (e *WriteError) Error() string {
 		msg += "restored " + strings.Join(e.Restored, ", ") + ": the old files are intact"
 	default:
 		msg += "no file was changed: the old files are intact"
+	}
+	if len(e.Leftovers) > 0 {
+		msg += "; could not remove " + strings.Join(e.Leftovers, ", ")
 	}
 	return msg
 }

@@ -197,9 +197,8 @@ func (s *Store) Commit(ctx context.Context, req CommitRequest) (Revision, error)
 	if err == nil {
 		// The previous contents are on disk before any file is replaced,
 		// so that even a crash mid-write leaves them recoverable.
-		if err = s.writeRecord(record{RevisionInfo: rev.RevisionInfo, Changes: toStored(fc), Dirs: plan.dirs}); err != nil {
-			plan.abort()
-			err = &WriteError{Path: s.revPath(next), Err: err}
+		if rerr := s.writeRecord(record{RevisionInfo: rev.RevisionInfo, Changes: toStored(fc), Dirs: plan.dirs}); rerr != nil {
+			err = plan.fail(&WriteError{Path: s.revPath(next), Err: rerr})
 		}
 	}
 	if err == nil {
@@ -207,7 +206,9 @@ func (s *Store) Commit(ctx context.Context, req CommitRequest) (Revision, error)
 			werr.Revision = next
 			if werr.Intact() {
 				// Nothing changed: the revision never happened.
-				_ = s.fs.Remove(s.revPath(next))
+				if rerr := s.fs.Remove(s.revPath(next)); rerr != nil {
+					werr.Leftovers = append(werr.Leftovers, s.revPath(next))
+				}
 			}
 			err = werr
 		}

@@ -41,30 +41,26 @@ func (s *Store) prepare(fc []FileChange, newMode os.FileMode) (*writePlan, error
 		if c.Before != nil && c.After != nil {
 			t, err := s.fs.EvalSymlinks(c.Path)
 			if err != nil {
-				p.abort()
-				return nil, &WriteError{Path: c.Path, Err: fmt.Errorf("resolving: %w", err)}
+				return nil, p.fail(&WriteError{Path: c.Path, Err: fmt.Errorf("resolving: %w", err)})
 			}
 			st.target = t
 		}
 		if c.Before != nil {
 			fi, err := s.fs.Stat(st.target)
 			if err != nil {
-				p.abort()
-				return nil, &WriteError{Path: c.Path, Err: err}
+				return nil, p.fail(&WriteError{Path: c.Path, Err: err})
 			}
 			st.old = s.optionsOf(fi)
 		}
 		if c.After != nil {
 			if c.Before == nil {
 				if err := p.mkdirs(filepath.Dir(st.target)); err != nil {
-					p.abort()
-					return nil, &WriteError{Path: c.Path, Err: err}
+					return nil, p.fail(&WriteError{Path: c.Path, Err: err})
 				}
 			}
 			staged, err := atomicfile.Stage(s.fs, st.target, c.After, st.old)
 			if err != nil {
-				p.abort()
-				return nil, &WriteError{Path: c.Path, Err: err}
+				return nil, p.fail(&WriteError{Path: c.Path, Err: err})
 			}
 			st.staged = staged
 		}
@@ -102,30 +98,47 @@ func (p *writePlan) mkdirs(dir string) error {
 			return fmt.Errorf("creating directory %s: %w", missing[i], err)
 		}
 		p.dirs = append(p.dirs, missing[i])
-	}
-	if len(missing) > 0 {
-		if err := p.s.fs.SyncDir(filepath.Dir(missing[len(missing)-1])); err != nil {
-			return fmt.Errorf("syncing directory %s: %w", filepath.Dir(missing[len(missing)-1]), err)
+		// The new entry must be durable before a file inside it is.
+		if err := p.s.fs.SyncDir(filepath.Dir(missing[i])); err != nil {
+			return fmt.Errorf("syncing directory %s: %w", filepath.Dir(missing[i]), err)
 		}
 	}
 	return nil
 }
 
-// abort removes every staged file and the directories created for them.
-func (p *writePlan) abort() {
+// abort removes every staged file and the directories created for them,
+// returning what it could not remove.
+func (p *writePlan) abort() []string {
+	var left []string
 	for _, st := range p.steps {
-		if st.staged != nil {
-			_ = st.staged.Abort()
-		}
+		left = append(left, abortStaged(st.staged)...)
 	}
-	p.removeDirs()
+	return append(left, p.removeDirs()...)
 }
 
-func (p *writePlan) removeDirs() {
-	for i := len(p.dirs) - 1; i >= 0; i-- {
-		// Fails, harmlessly, if something else was put there meanwhile.
-		_ = p.s.fs.Remove(p.dirs[i])
+func abortStaged(st *atomicfile.Staged) []string {
+	if st != nil && st.Abort() != nil {
+		return []string{st.Temp()}
 	}
+	return nil
+}
+
+// removeDirs removes the directories created for new files, returning
+// those it could not remove.
+func (p *writePlan) removeDirs() []string {
+	var left []string
+	for i := len(p.dirs) - 1; i >= 0; i-- {
+		if err := p.s.fs.Remove(p.dirs[i]); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			left = append(left, p.dirs[i])
+		}
+	}
+	return left
+}
+
+// fail aborts the plan and returns err with what was left behind.
+func (p *writePlan) fail(err *WriteError) *WriteError {
+	err.Leftovers = append(err.Leftovers, p.abort()...)
+	return err
 }
 
 // replace renames every staged file over its target and removes the
@@ -141,12 +154,10 @@ func (s *Store) replace(p *writePlan) *WriteError {
 		if done {
 			n = i + 1
 		}
-		for _, rest := range p.steps[i+1:] {
-			if rest.staged != nil {
-				_ = rest.staged.Abort()
-			}
-		}
 		werr := &WriteError{Path: st.change.Path, Err: err}
+		for _, rest := range p.steps[i+1:] {
+			werr.Leftovers = append(werr.Leftovers, abortStaged(rest.staged)...)
+		}
 		for j := n - 1; j >= 0; j-- {
 			if rerr := s.restore(p.steps[j]); rerr != nil {
 				werr.NotRestored = append(werr.NotRestored, p.steps[j].change.Path)
@@ -156,7 +167,7 @@ func (s *Store) replace(p *writePlan) *WriteError {
 			}
 		}
 		if werr.Intact() {
-			p.removeDirs()
+			werr.Leftovers = append(werr.Leftovers, p.removeDirs()...)
 		}
 		return werr
 	}
