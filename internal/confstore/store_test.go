@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -463,5 +464,40 @@ func TestAuditMasksSecrets(t *testing.T) {
 	r, _ := f.store.Revision(rev.Number)
 	if string(r.Changes[0].After) != newText {
 		t.Errorf("history lost the exact content")
+	}
+}
+
+// TestConcurrentCommitsFromOneRead has two writers commit different
+// edits computed from the same read: the lock serialises them, so exactly
+// one wins and the other sees a conflict instead of overwriting it.
+func TestConcurrentCommitsFromOneRead(t *testing.T) {
+	f := newFixture(t, initial)
+	other, err := Open(Options{Dir: f.store.Dir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := f.read(t, "vs/a.conf")
+	errs := make(chan error, 2)
+	for i, s := range []*Store{f.store, other} {
+		go func() {
+			_, err := s.Commit(context.Background(), CommitRequest{Base: snap.Base(),
+				Changes: map[string][]byte{f.path("vs/a.conf"): fmt.Appendf(nil, "writer %d\n", i)}, Author: "w"})
+			errs <- err
+		}()
+	}
+	var ok, conflict int
+	for range 2 {
+		var ce *ConflictError
+		switch err := <-errs; {
+		case err == nil:
+			ok++
+		case errors.As(err, &ce):
+			conflict++
+		default:
+			t.Fatal(err)
+		}
+	}
+	if ok != 1 || conflict != 1 {
+		t.Errorf("%d succeeded, %d conflicted; want one each", ok, conflict)
 	}
 }
