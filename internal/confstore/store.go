@@ -96,6 +96,9 @@ type CommitRequest struct {
 	Base map[string]Fingerprint
 	// Changes maps absolute paths to their new content; a nil value
 	// deletes the file (an empty, non-nil slice writes an empty file).
+	// A symbolic link is followed when its file is replaced (the link
+	// stays a link) and removed itself when the file is deleted.
+	// Missing directories are created (0755).
 	Changes map[string][]byte
 	// Author is who asks for the change (required: the audit log names
 	// them).
@@ -110,7 +113,9 @@ type CommitRequest struct {
 
 // Commit writes req.Changes if no file in req.Base changed on disk since
 // it was read, records the previous contents as a new revision, and
-// appends an audit record (also for a conflict or a failure).
+// appends an audit record (also for a conflict or a failure). ctx bounds
+// the wait for the lock that serialises writers; once the lock is held,
+// the commit runs to the end.
 //
 // Errors: *ConflictError when a file changed on disk (nothing written);
 // *WriteError when writing failed (it says whether the old files are

@@ -146,7 +146,7 @@ func (p *writePlan) fail(err *WriteError) *WriteError {
 // previous content back, and the error says which could not.
 func (s *Store) replace(p *writePlan) *WriteError {
 	for i, st := range p.steps {
-		done, err := s.apply(st)
+		done, err := s.replaceOne(st)
 		if err == nil {
 			continue
 		}
@@ -174,9 +174,9 @@ func (s *Store) replace(p *writePlan) *WriteError {
 	return nil
 }
 
-// apply performs one step; done says whether the file was changed even
+// replaceOne performs one step; done says whether the file was changed even
 // though err is set (the rename happened, the directory sync did not).
-func (s *Store) apply(st fileStep) (done bool, err error) {
+func (s *Store) replaceOne(st fileStep) (done bool, err error) {
 	if st.staged != nil {
 		err := st.staged.Commit()
 		return err == nil || errors.Is(err, atomicfile.ErrRenamed), err
