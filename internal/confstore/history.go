@@ -1,7 +1,6 @@
 package confstore
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -270,16 +269,9 @@ func (s *Store) RollbackRequest(n int) (CommitRequest, error) {
 	if err != nil {
 		return CommitRequest{}, fmt.Errorf("rollback to revision %d: %w", n, err)
 	}
-	req := CommitRequest{
+	return CommitRequest{
 		Base:    now.Base(),
-		Changes: map[string][]byte{},
+		Changes: ChangesBetween(now.Contents(), want),
 		Message: fmt.Sprintf("rollback to revision %d", n),
-	}
-	for p, w := range want {
-		cur := now[p].Data
-		if (cur == nil) != (w == nil) || !bytes.Equal(cur, w) {
-			req.Changes[p] = w
-		}
-	}
-	return req, nil
+	}, nil
 }

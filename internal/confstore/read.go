@@ -1,6 +1,7 @@
 package confstore
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -130,4 +131,37 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// Fingerprints returns the fingerprint of each content (nil meaning
+// absent): the Base for a commit computed from exactly these bytes, such
+// as the file set a config editor was opened on.
+func Fingerprints(files map[string][]byte) map[string]Fingerprint {
+	out := make(map[string]Fingerprint, len(files))
+	for p, c := range files {
+		out[p] = FingerprintOf(c)
+	}
+	return out
+}
+
+// ChangesBetween returns the changes that turn the complete file set
+// before into after, in CommitRequest.Changes form: a file whose content
+// differs maps to its new content, a file in before that after lacks (or
+// maps to nil) maps to nil, unchanged files are left out.
+func ChangesBetween(before, after map[string][]byte) map[string][]byte {
+	out := map[string][]byte{}
+	for p, b := range before {
+		if a := after[p]; a == nil && b != nil {
+			out[p] = nil
+		}
+	}
+	for p, a := range after {
+		if a == nil {
+			continue
+		}
+		if b := before[p]; b == nil || !bytes.Equal(a, b) {
+			out[p] = a
+		}
+	}
+	return out
 }

@@ -89,10 +89,10 @@ func (s *Store) Dir() string { return s.dir }
 // CommitRequest is one write of a file set.
 type CommitRequest struct {
 	// Base holds the fingerprint, as read, of every file the edit was
-	// computed from: every changed file must have one (Fingerprint with
-	// Absent for a file to be created), and unchanged files read for
-	// the edit may be listed too. If any differs from the disk, nothing
-	// is written.
+	// computed from, changed or not. A changed file missing from Base
+	// counts as read absent (a new file), so an existing file is never
+	// overwritten unseen. If any differs from the disk, nothing is
+	// written.
 	Base map[string]Fingerprint
 	// Changes maps absolute paths to their new content; a nil value
 	// deletes the file (an empty, non-nil slice writes an empty file).
@@ -142,7 +142,9 @@ func (s *Store) Commit(ctx context.Context, req CommitRequest) (Revision, error)
 			return Revision{}, fmt.Errorf("commit: %w", err)
 		}
 		if _, ok := base[c]; !ok {
-			return Revision{}, fmt.Errorf("commit: %s has no base fingerprint (read it first, so a concurrent change can be detected)", c)
+			// Not read, so the caller believes it absent: a file that
+			// exists is a conflict, never overwritten unseen.
+			base[c] = Fingerprint{Absent: true}
 		}
 		changes[c] = d
 	}

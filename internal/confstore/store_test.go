@@ -269,7 +269,7 @@ func TestCommitRejectsBadRequests(t *testing.T) {
 	ctx := context.Background()
 	for name, req := range map[string]CommitRequest{
 		"no author":   {Base: snap.Base(), Changes: map[string][]byte{f.path("vs/a.conf"): []byte("x")}},
-		"no base":     {Base: snap.Base(), Changes: map[string][]byte{f.path("keepalived.conf"): []byte("x")}, Author: "a"},
+		"unread file": {Base: snap.Base(), Changes: map[string][]byte{f.path("keepalived.conf"): []byte("x")}, Author: "a"},
 		"relative":    {Base: map[string]Fingerprint{"k.conf": {Absent: true}}, Changes: map[string][]byte{"k.conf": []byte("x")}, Author: "a"},
 		"no-op write": {Base: snap.Base(), Changes: map[string][]byte{f.path("vs/a.conf"): []byte(initial["vs/a.conf"])}, Author: "a"},
 	} {
@@ -283,7 +283,15 @@ func TestCommitRejectsBadRequests(t *testing.T) {
 		if err == nil {
 			t.Errorf("%s accepted", name)
 		}
+		if ce := (*ConflictError)(nil); name == "unread file" && !errors.As(err, &ce) {
+			t.Errorf("overwriting an existing file never read: %v, want a conflict", err)
+		}
 	}
+	// A new file needs no base.
+	if _, err := f.store.Commit(ctx, CommitRequest{Changes: map[string][]byte{f.path("vs/new.conf"): []byte("n\n")}, Author: "a"}); err != nil {
+		t.Errorf("creating a file without a base: %v", err)
+	}
+	orig["vs/new.conf"] = "n\n"
 	sameTree(t, "after bad requests", f.contents(t), orig)
 }
 
@@ -499,5 +507,21 @@ func TestConcurrentCommitsFromOneRead(t *testing.T) {
 	}
 	if ok != 1 || conflict != 1 {
 		t.Errorf("%d succeeded, %d conflicted; want one each", ok, conflict)
+	}
+}
+
+func TestChangesBetween(t *testing.T) {
+	before := map[string][]byte{"/a": []byte("a"), "/b": []byte("b"), "/gone": []byte("g"), "/empty": {}}
+	after := map[string][]byte{"/a": []byte("a"), "/b": []byte("B"), "/new": []byte("n"), "/empty": {}, "/absent": nil}
+	got := ChangesBetween(before, after)
+	if len(got) != 3 || string(got["/b"]) != "B" || string(got["/new"]) != "n" {
+		t.Errorf("changes %q", got)
+	}
+	if v, ok := got["/gone"]; !ok || v != nil {
+		t.Errorf("deleted file: %q, %v", v, ok)
+	}
+	fp := Fingerprints(after)
+	if !fp["/absent"].Absent || fp["/empty"].Absent || fp["/empty"].Size != 0 || fp["/b"] != FingerprintOf([]byte("B")) {
+		t.Errorf("fingerprints %v", fp)
 	}
 }
