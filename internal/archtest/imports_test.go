@@ -52,6 +52,10 @@ var rules = []rule{
 		why: "the API talks to the daemon through an interface"},
 	{pkg: "metrics", tree: true, noProject: []string{"internal/daemon"},
 		why: "collectors read snapshots"},
+	{pkg: "internal/confstore", noProject: []string{"config"},
+		why: "the config store writes bytes; keepalived syntax is config/edit's business"},
+	{pkg: "internal/textdiff", noStdlib: []string{"os", "os/exec", "syscall", "net"},
+		why: "diffs are pure text functions"},
 }
 
 type listed struct {

@@ -21,6 +21,9 @@ func TestRealDiskFullAndReadOnly(t *testing.T) {
 	testenv.RequireRoot(t)
 	mnt := t.TempDir()
 	if err := unix.Mount("tmpfs", mnt, "tmpfs", 0, "size=64k,mode=0755"); err != nil {
+		if testenv.Strict() {
+			t.Fatalf("cannot mount a tmpfs (%v) and %s=1 forbids skipping", err, testenv.EnvStrict)
+		}
 		t.Skipf("cannot mount a tmpfs here (%v); this test needs CAP_SYS_ADMIN", err)
 	}
 	// Runs before TempDir's removal (cleanups run last-in first-out).
