@@ -210,8 +210,9 @@ func (s *Store) Commit(ctx context.Context, req CommitRequest) (Revision, error)
 	}
 	if err == nil {
 		if werr := s.replace(plan); werr != nil {
-			werr.Revision = next
-			if werr.Intact() {
+			if !werr.Intact() {
+				werr.Revision = next
+			} else {
 				// Nothing changed: the revision never happened.
 				if rerr := s.fs.Remove(s.revPath(next)); rerr != nil {
 					werr.Leftovers = append(werr.Leftovers, s.revPath(next))
