@@ -15,6 +15,10 @@ import (
 	"github.com/alived/alived/internal/textdiff"
 )
 
+// ErrNoRevision is wrapped by the errors for a revision the history does
+// not hold (never written, or pruned).
+var ErrNoRevision = errors.New("no such revision")
+
 // RevisionInfo describes one recorded write.
 type RevisionInfo struct {
 	// Number counts up from 1 and is never reused while the history
@@ -146,7 +150,7 @@ func (s *Store) writeRecord(r record) error {
 func (s *Store) readRecord(n int) (record, error) {
 	b, err := s.fs.ReadFile(s.revPath(n))
 	if errors.Is(err, fs.ErrNotExist) {
-		return record{}, fmt.Errorf("revision %d is not in the history", n)
+		return record{}, fmt.Errorf("revision %d is not in the history: %w", n, ErrNoRevision)
 	}
 	if err != nil {
 		return record{}, fmt.Errorf("reading revision %d: %w", n, err)
@@ -228,11 +232,11 @@ func (s *Store) FilesAt(n int) (map[string][]byte, error) {
 		if n == 0 {
 			return map[string][]byte{}, nil
 		}
-		return nil, fmt.Errorf("revision %d is not in the history (it is empty)", n)
+		return nil, fmt.Errorf("revision %d is not in the history (it is empty): %w", n, ErrNoRevision)
 	}
 	oldest, newest := recs[0].Number, recs[len(recs)-1].Number
 	if n < oldest-1 || n > newest {
-		return nil, fmt.Errorf("revision %d is not in the history (it holds %d to %d)", n, oldest, newest)
+		return nil, fmt.Errorf("revision %d is not in the history (it holds %d to %d): %w", n, oldest, newest, ErrNoRevision)
 	}
 	// A file's content after n is its After in the newest revision at or
 	// before n that touched it; a file untouched until after n had the
