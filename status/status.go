@@ -177,6 +177,13 @@ type BFDSession struct {
 // VirtualServer is one virtual_server (or group) with its real servers.
 type VirtualServer struct {
 	Name string `json:"name"`
+	// ID is the name operators address the virtual server by on
+	// alivectl's command line and in the API ("10.0.0.1:80/tcp",
+	// "fwmark:7", "group:web/tcp"; see package config/ident).
+	ID string `json:"id"`
+	// Override is the operator's runtime override of the whole virtual
+	// server (drain or maint), nil if none.
+	Override *Override `json:"override,omitempty"`
 	// Services are the kernel services it expands to, each with its
 	// identity split out for metric labels.
 	Services []Service `json:"services"`
@@ -203,8 +210,20 @@ type Service struct {
 
 // RealServer is one real_server of a virtual server.
 type RealServer struct {
+	// Address and Port are the destination in the kernel table (with DR
+	// and TUN the port is the service's, as keepalived sets it).
 	Address string `json:"address"`
 	Port    uint16 `json:"port"`
+	// ID is the name operators address the real server by within its
+	// virtual server ("10.0.0.2:8080", the configured address and port).
+	ID string `json:"id"`
+	// HealthWeight is the weight health left the server (the configured
+	// one, or what a MISC_CHECK dynamic weight set), before overrides.
+	HealthWeight int `json:"health_weight"`
+	// Override is the runtime override in force for this server: its
+	// own, or its virtual server's drain or maint (Inherited); nil if
+	// none.
+	Override *Override `json:"override,omitempty"`
 	// ConfiguredWeight is the weight in the file; EffectiveWeight the
 	// weight in the kernel table (0 when drained or inhibited); InTable
 	// whether the server is in the table at all.
@@ -220,6 +239,47 @@ type RealServer struct {
 	CheckDuration time.Duration `json:"check_duration_ns"`
 	Checks        []Check       `json:"checks"`
 	Counters      Counters      `json:"counters"`
+}
+
+// OverrideKind is an operator's runtime override of a real or virtual
+// server.
+type OverrideKind string
+
+// The override kinds (see internal/lvs for what each does in IPVS).
+const (
+	// OverrideDrain keeps the server in the kernel table at weight 0:
+	// no new connections are scheduled to it, established ones and
+	// clients with a persistence template keep going.
+	OverrideDrain OverrideKind = "drain"
+	// OverrideMaint removes the server from the kernel table: no traffic
+	// at all.
+	OverrideMaint OverrideKind = "maint"
+	// OverrideWeight replaces the configured weight; health still applies.
+	OverrideWeight OverrideKind = "weight"
+)
+
+// Override is a runtime override as the status shows it.
+type Override struct {
+	Kind OverrideKind `json:"kind"`
+	// Weight is the weight that replaces the configured one (kind
+	// "weight" only).
+	Weight int `json:"weight,omitempty"`
+	// Since is when the operator set the override.
+	Since time.Time `json:"since"`
+	// Inherited is set on a real server whose override is its virtual
+	// server's.
+	Inherited bool `json:"inherited,omitempty"`
+	// ActiveConns and InactiveConns are the kernel's connection counts
+	// of a draining real server as last read (kind "drain" only); on a
+	// virtual server, the sum over its real servers.
+	ActiveConns   uint64 `json:"active_conns"`
+	InactiveConns uint64 `json:"inactive_conns"`
+	// DrainedAt is when a drain completed: the first counters read after
+	// the drain started in which the server had no active and no inactive
+	// connections (zero until then, and again if connections come back,
+	// as persistence templates may bring them). On a virtual server, when
+	// the last of its real servers drained.
+	DrainedAt time.Time `json:"drained_at,omitzero"`
 }
 
 // Check is one health checker of a real server.

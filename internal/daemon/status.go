@@ -2,15 +2,12 @@ package daemon
 
 import (
 	"context"
-	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/alived/alived/internal/lvs"
-	"github.com/alived/alived/ipvs"
 	"github.com/alived/alived/status"
 	"github.com/alived/alived/vrrp"
 )
@@ -191,72 +188,10 @@ func convertStats(s vrrp.Stats) status.Stats {
 	}
 }
 
+// convertLVS takes the LVS side's status as it publishes it: the virtual
+// servers are already the status package's values, immutable once
+// published, so they are shared, not copied.
 func convertLVS(out *status.Snapshot, l *lvs.Snapshot) {
 	out.LVSError = l.LastError
-	for _, v := range l.VirtualServers {
-		vs := status.VirtualServer{
-			Name: v.Name, QuorumUp: v.QuorumUp, Quorum: v.Quorum, Hysteresis: v.Hysteresis,
-			WeightSum: v.WeightSum, SorryActive: v.SorryActive,
-			Services: make([]status.Service, 0, len(v.Services)), RealServers: make([]status.RealServer, 0, len(v.RealServers)),
-			Counters: convertCounters(v.Counters, v.CountersOK),
-		}
-		for _, s := range v.Services {
-			vs.Services = append(vs.Services, parseService(s))
-		}
-		for _, r := range v.RealServers {
-			rs := status.RealServer{
-				ConfiguredWeight: r.ConfiguredWeight, EffectiveWeight: r.EffectiveWeight, InTable: r.InTable,
-				Up: r.Up, Reason: r.Reason, LastError: r.LastError, CheckDuration: r.CheckDuration,
-				Checks:   make([]status.Check, 0, len(r.Checks)),
-				Counters: convertCounters(r.Counters, r.CountersOK),
-			}
-			rs.Address, rs.Port = splitKey(r.Key)
-			for _, c := range r.Checks {
-				rs.Checks = append(rs.Checks, status.Check{
-					Name: c.Name, Kind: string(c.Kind), Up: c.Up, Runs: c.Runs, LastError: c.LastError,
-					Duration: c.Duration, LastRun: c.LastRun,
-				})
-			}
-			vs.RealServers = append(vs.RealServers, rs)
-		}
-		out.VirtualServers = append(out.VirtualServers, vs)
-	}
-}
-
-// convertCounters maps the kernel's counters; unread ones stay zero with
-// CountersAvailable false, which metrics treats as "no data".
-func convertCounters(c ipvs.Counters, ok bool) status.Counters {
-	if !ok {
-		return status.Counters{}
-	}
-	return status.Counters{
-		Connections: c.Connections, ActiveConns: c.ActiveConns, InactiveConns: c.InactiveConns,
-		IncomingPackets: c.InPackets, OutgoingPackets: c.OutPackets,
-		IncomingBytes: c.InBytes, OutgoingBytes: c.OutBytes,
-		CountersAvailable: true,
-	}
-}
-
-// parseService splits ipvs.ServiceKey's text form ("TCP 10.0.0.1:80",
-// "FWM 5", "FWM 5 IPv6") into labelled fields.
-func parseService(s string) status.Service {
-	f := strings.Fields(s)
-	if len(f) >= 2 && f[0] == "FWM" {
-		m, _ := strconv.ParseUint(f[1], 10, 32)
-		return status.Service{Proto: "FWM", FWMark: uint32(m)}
-	}
-	if len(f) == 2 {
-		if ap, err := netip.ParseAddrPort(f[1]); err == nil {
-			return status.Service{Proto: f[0], Address: ap.Addr().String(), Port: ap.Port()}
-		}
-	}
-	return status.Service{Proto: s}
-}
-
-// splitKey splits a real server key "ADDR:PORT" ("[v6]:PORT").
-func splitKey(k string) (string, uint16) {
-	if ap, err := netip.ParseAddrPort(k); err == nil {
-		return ap.Addr().String(), ap.Port()
-	}
-	return k, 0
+	out.VirtualServers = append(out.VirtualServers, l.VirtualServers...)
 }

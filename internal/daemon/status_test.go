@@ -27,9 +27,12 @@ func TestConvertSnapshot(t *testing.T) {
 			}},
 			Groups: map[string]string{"G": "MASTER"},
 		},
-		"lvs": lvs.Snapshot{VirtualServers: []lvs.VirtualServerStatus{{
-			Name: "vs1", Services: []string{"TCP 10.0.0.1:80", "FWM 7"}, QuorumUp: true,
-			RealServers: []lvs.RealServerStatus{{Key: "[2001:db8::1]:8080", ConfiguredWeight: 3, EffectiveWeight: 0, Up: false, LastError: "refused"}},
+		"lvs": lvs.Snapshot{LastError: "injected", VirtualServers: []status.VirtualServer{{
+			Name: "vs1", ID: "group:web/tcp", QuorumUp: true,
+			Services: []status.Service{{Proto: "TCP", Address: "10.0.0.1", Port: 80}, {Proto: "FWM", FWMark: 7}},
+			RealServers: []status.RealServer{{Address: "2001:db8::1", Port: 8080, ID: "[2001:db8::1]:8080", ConfiguredWeight: 3,
+				EffectiveWeight: 0, Up: false, LastError: "refused",
+				Override: &status.Override{Kind: status.OverrideDrain, Since: t0, ActiveConns: 2}}},
 		}}},
 		"unknown": 42,
 	}}
@@ -66,7 +69,14 @@ func TestConvertSnapshot(t *testing.T) {
 		t.Errorf("services %+v", vs.Services)
 	}
 	rs := vs.RealServers[0]
-	if rs.Address != "2001:db8::1" || rs.Port != 8080 || rs.ConfiguredWeight != 3 || rs.LastError != "refused" {
+	if rs.Address != "2001:db8::1" || rs.Port != 8080 || rs.ConfiguredWeight != 3 || rs.LastError != "refused" ||
+		rs.ID != "[2001:db8::1]:8080" || vs.ID != "group:web/tcp" {
 		t.Errorf("real server %+v", rs)
+	}
+	if o := rs.Override; o == nil || o.Kind != status.OverrideDrain || !o.Since.Equal(t0) || o.ActiveConns != 2 {
+		t.Errorf("override not carried: %+v", o)
+	}
+	if s.LVSError != "injected" {
+		t.Errorf("LVS error %q", s.LVSError)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/alived/alived/config"
 	"github.com/alived/alived/config/syntax"
 	"github.com/alived/alived/ipvs"
+	"github.com/alived/alived/status"
 )
 
 // testLoop stands in for the daemon's event loop: one goroutine runs
@@ -345,4 +346,10 @@ func writeFile(t testing.TB, path, body string, perm os.FileMode) {
 	if err := os.WriteFile(path, []byte(body), perm); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// rsKey is a real server's destination in the kernel table as the plan
+// keys it ("ADDR:PORT").
+func rsKey(rs status.RealServer) string {
+	return netip.AddrPortFrom(netip.MustParseAddr(rs.Address), rs.Port).String()
 }

@@ -105,6 +105,16 @@ type Subsystem struct {
 	// bfd is the BFD_CHECK sessions' state (bfd.go).
 	bfd bfdBoard
 
+	// overrides are the operators' runtime overrides, keyed by target
+	// identity so they survive reloads; idents maps the plan onto those
+	// identities; drainedAt is when each draining real server was first
+	// seen without connections; dropped lists the overrides the latest
+	// Start or Reload dropped (overrides.go).
+	overrides map[overrideKey]overrideEntry
+	idents    identIndex
+	drainedAt map[rsID]time.Time
+	dropped   []OverrideEntry
+
 	// ctx ends the goroutines the Subsystem owns (scheduler, repair);
 	// done counts them.
 	ctx    context.Context
@@ -127,7 +137,7 @@ type Subsystem struct {
 
 	// counters is the latest traffic-counter read, published by the
 	// stats poller (see stats.go); nil until the first read succeeds.
-	counters atomic.Pointer[ipvs.StatsIndex]
+	counters atomic.Pointer[countersRead]
 
 	// syncd is the kernel's connection-sync daemon (syncd.go).
 	syncd syncDaemon
@@ -160,7 +170,7 @@ func New(opt Options) (*Subsystem, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Subsystem{opt: opt, log: log}, nil
+	return &Subsystem{opt: opt, log: log, overrides: map[overrideKey]overrideEntry{}, drainedAt: map[rsID]time.Time{}}, nil
 }
 
 // SetNotifier makes n the Notifier the Subsystem notifies through from
@@ -226,8 +236,13 @@ func (s *Subsystem) Start(now time.Time, cfg *config.Config) error {
 	s.checkUp = map[rsID]map[string]bool{}
 	s.cfg = cfg
 	s.register(plan, nil)
-	s.pool.SetConfig(plan.PoolConfig())
+	s.idents = buildIdents(cfg, plan)
+	s.pruneOverrides()
+	s.pool.SetConfig(s.poolConfig(plan))
 	s.applyDynamicWeights(plan)
+	// Restored overrides: nothing is reported at start, as for the
+	// initial quorum.
+	s.applyOverrides(plan)
 	s.plan = plan
 	ctx, cancel := context.WithCancel(context.Background())
 	s.ctx, s.cancel = ctx, cancel
@@ -462,13 +477,14 @@ func (s *Subsystem) apply(ts ...healthcheck.Transition) {
 		}
 		changed = true
 		s.live[id] = rsLive{state: t.To, reason: t.Reason}
-		var changes []ipvs.QuorumChange
+		// Health reaches the pool through the override in force (a
+		// drained or maintained server ignores it; see overrides.go).
+		e, _, ov := s.effective(vp, rp)
+		changes := s.push(vp, rp, inputOf(t.From, e, ov), inputOf(t.To, e, ov))
 		if t.From.Up != t.To.Up {
-			changes = append(changes, s.pool.SetUp(vp.Name, rp.Dest, t.To.Up)...)
+			// Notifications report health, which an override does not
+			// change.
 			notes = append(notes, func() { s.notifyReal(vp, rp, t) })
-		}
-		if t.From.Weight != t.To.Weight {
-			changes = append(changes, s.pool.SetWeight(vp.Name, rp.Dest, clampU32(t.To.Weight))...)
 		}
 		if len(changes) > 0 {
 			notes = append(notes, func() { s.notifyQuorum(changes) })
@@ -536,12 +552,13 @@ func (s *Subsystem) quorumEvent(vp *VirtualServerPlan, up bool) {
 }
 
 // weightSum is the live weight of a virtual server's pool, as quorum
-// sees it.
+// sees it: overrides applied, so a drained server or one in maint
+// contributes 0.
 func (s *Subsystem) weightSum(vp *VirtualServerPlan) int64 {
 	var sum int64
 	for _, rp := range vp.Reals {
-		if l := s.live[rsID{vp.Name, rp.Key}]; l.state.Up {
-			sum += int64(max(l.state.Weight, 0))
+		if in := s.inputFor(vp, rp); in.up {
+			sum += int64(in.weight)
 		}
 	}
 	return sum
@@ -560,6 +577,7 @@ func (s *Subsystem) Reload(now time.Time, cfg *config.Config) error {
 	s.logDiagnostics(plan)
 	s.snapDirty = true
 	old := s.plan
+	prevIn := s.overrideInputs(old)
 	for _, ov := range old.VirtualServers {
 		nv := plan.Lookup(ov.Name)
 		for _, or := range ov.Reals {
@@ -576,7 +594,19 @@ func (s *Subsystem) Reload(now time.Time, cfg *config.Config) error {
 		}
 	}
 	s.register(plan, old)
-	changes := s.pool.SetConfig(plan.PoolConfig())
+	s.idents = buildIdents(cfg, plan)
+	s.pruneOverrides()
+	changes := s.pool.SetConfig(s.poolConfig(plan))
+	// Real servers the reload added start with the override in force for
+	// them, kept ones move to it (an override may have been dropped); a
+	// virtual server new in this reload reports no quorum change, as
+	// SetConfig does not.
+	for _, c := range s.reapplyOverrides(plan, old, prevIn) {
+		if old.Lookup(c.VirtualServer) != nil {
+			changes = append(changes, c)
+		}
+	}
+	changes = netQuorum(changes)
 	s.plan = plan
 	s.cfg = cfg
 	s.watchFiles(plan)

@@ -250,7 +250,7 @@ virtual_server 10.0.0.3 80 {
 	// untouched service's checker kept counting.
 	after := r.snapshot()
 	for _, rs := range after.VirtualServers[0].RealServers {
-		if rs.Key == fmt.Sprintf("127.0.0.1:%d", dead.addr.Port()) && rs.Up {
+		if rsKey(rs) == fmt.Sprintf("127.0.0.1:%d", dead.addr.Port()) && rs.Up {
 			t.Errorf("reload reset the failed server to up: %+v", rs)
 		}
 	}
@@ -543,7 +543,7 @@ virtual_server 10.0.0.10 80 {
 	r.waitDests(key, "10.1.0.1:80=10", 5*time.Second)
 	writeAtomic(t, status, "5\n")
 	r.waitDests(key, "10.1.0.1:80=3", 5*time.Second)
-	if s := r.snapshot().VirtualServers[0].RealServers[0]; s.ConfiguredWeight != 7 || s.Weight != 3 || s.EffectiveWeight != 3 {
+	if s := r.snapshot().VirtualServers[0].RealServers[0]; s.ConfiguredWeight != 7 || s.HealthWeight != 3 || s.EffectiveWeight != 3 {
 		t.Errorf("snapshot = %+v, want configured 7, weight and effective weight 3", s)
 	}
 	writeAtomic(t, status, "1\n")

@@ -46,6 +46,9 @@ func (s *Subsystem) pollStats(ctx context.Context, r ipvs.StatsReader, interval 
 	defer t.Stop()
 	failing := false
 	for {
+		// Stamped before the read: the counters describe the kernel at
+		// this time or later, which is what a drain's completion needs.
+		at := time.Now()
 		stats, err := r.ServiceStats(ctx)
 		switch {
 		case ctx.Err() != nil:
@@ -59,7 +62,7 @@ func (s *Subsystem) pollStats(ctx context.Context, r ipvs.StatsReader, interval 
 			failing = true
 		default:
 			failing = false
-			s.storeCounters(stats)
+			s.storeCountersAt(stats, at)
 		}
 		select {
 		case <-ctx.Done():
@@ -69,11 +72,22 @@ func (s *Subsystem) pollStats(ctx context.Context, r ipvs.StatsReader, interval 
 	}
 }
 
+// countersRead is one read of the kernel's counters and when it began
+// (for drift repair's shared read: when it ended).
+type countersRead struct {
+	ix ipvs.StatsIndex
+	at time.Time
+}
+
 // storeCounters publishes a counters read for Snapshot to pick up; it
-// runs off the loop (the poller, or drift repair's shared read).
+// runs off the loop (drift repair's shared read).
 func (s *Subsystem) storeCounters(stats []ipvs.ServiceStats) {
-	ix := ipvs.IndexStats(stats)
-	s.counters.Store(&ix)
+	s.storeCountersAt(stats, time.Now())
+}
+
+// storeCountersAt publishes a read that began at at.
+func (s *Subsystem) storeCountersAt(stats []ipvs.ServiceStats, at time.Time) {
+	s.counters.Store(&countersRead{ix: ipvs.IndexStats(stats), at: at})
 }
 
 // vsCounters sums the counters of the kernel services keys over the

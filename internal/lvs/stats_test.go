@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/alived/alived/ipvs"
+	"github.com/alived/alived/status"
 )
 
 // signalFake is a fake kernel that reports each counters read starting,
@@ -67,21 +68,22 @@ func TestSnapshotCarriesKernelCounters(t *testing.T) {
 		t.Fatalf("virtual servers: %+v", s.VirtualServers)
 	}
 	vs := s.VirtualServers[0]
-	want := ipvs.Counters{Connections: 7, ActiveConns: 2, InactiveConns: 1, InPackets: 70, OutPackets: 60, InBytes: 7000, OutBytes: 6000}
-	if !vs.CountersOK || vs.Counters != want {
-		t.Errorf("service counters = %+v (ok %v), want %+v", vs.Counters, vs.CountersOK, want)
+	want := status.Counters{Connections: 7, ActiveConns: 2, InactiveConns: 1, IncomingPackets: 70, OutgoingPackets: 60,
+		IncomingBytes: 7000, OutgoingBytes: 6000, CountersAvailable: true}
+	if vs.Counters != want {
+		t.Errorf("service counters = %+v, want %+v", vs.Counters, want)
 	}
-	got := map[string]ipvs.Counters{}
+	got := map[string]status.Counters{}
 	for _, rs := range vs.RealServers {
-		if !rs.CountersOK {
-			t.Errorf("%s: counters not available", rs.Key)
+		if !rs.Counters.CountersAvailable {
+			t.Errorf("%s: counters not available", rs.ID)
 		}
-		got[rs.Key] = rs.Counters
+		got[rs.ID] = rs.Counters
 	}
-	if c := got["10.0.1.1:80"]; c.Connections != 5 || c.ActiveConns != 2 || c.InBytes != 5000 {
+	if c := got["10.0.1.1:80"]; c.Connections != 5 || c.ActiveConns != 2 || c.IncomingBytes != 5000 {
 		t.Errorf("10.0.1.1:80 counters = %+v", c)
 	}
-	if c := got["10.0.1.2:80"]; c != (ipvs.Counters{}) {
+	if c := got["10.0.1.2:80"]; c != (status.Counters{CountersAvailable: true}) {
 		t.Errorf("10.0.1.2:80 counters = %+v, want zero", c)
 	}
 }
@@ -91,7 +93,7 @@ func TestNoCountersWithoutStatsReader(t *testing.T) {
 	// counters gives a snapshot without them, not zeros.
 	r := startRig(t, statsConf, func(o *Options) { o.Client = ipvs.NewCounting(ipvs.NewFake()) })
 	for _, vs := range r.snapshot().VirtualServers {
-		if vs.CountersOK {
+		if vs.Counters.CountersAvailable {
 			t.Errorf("%s: counters available without a StatsReader", vs.Name)
 		}
 	}
@@ -129,7 +131,7 @@ func TestRepairReadCarriesCounters(t *testing.T) {
 	// When the second read starts, the first one's result is stored.
 	awaitReads(t, f.reads, 2, "drift repair never read the table")
 	vs := r.snapshot().VirtualServers[0]
-	if !vs.CountersOK || vs.Counters.Connections != 9 || vs.Counters.InPackets != 90 {
-		t.Errorf("service counters = %+v (ok %v), want those of the repair read", vs.Counters, vs.CountersOK)
+	if !vs.Counters.CountersAvailable || vs.Counters.Connections != 9 || vs.Counters.IncomingPackets != 90 {
+		t.Errorf("service counters = %+v, want those of the repair read", vs.Counters)
 	}
 }

@@ -190,7 +190,7 @@ func waitHealth(t *testing.T, loop *testLoop, sub *Subsystem, down []rsID, withi
 		ok := true
 		for _, vs := range snap.VirtualServers {
 			for _, rs := range vs.RealServers {
-				if rs.Up == slices.Contains(down, rsID{vs.Name, rs.Key}) {
+				if rs.Up == slices.Contains(down, rsID{vs.Name, rsKey(rs)}) {
 					ok = false
 				}
 			}
