@@ -22,14 +22,10 @@ import (
 type Override struct {
 	Kind status.OverrideKind
 	// Weight replaces the configured weight (kind status.OverrideWeight
-	// only), from 0 to MaxWeight.
+	// only), from 0 to healthcheck.MaxWeight, the bound dynamic weights
+	// already have.
 	Weight int
 }
-
-// MaxWeight is the largest weight an override may set: keepalived's
-// range for real_server weight (0-2147483647), which is also what the
-// kernel's signed weight holds.
-const MaxWeight = 1<<31 - 1
 
 // validate reports why o cannot be applied; whole is true for a virtual
 // server's override.
@@ -43,8 +39,8 @@ func (o Override) validate(whole bool) error {
 		if whole {
 			return errors.New("a weight override applies to a real server, not to a whole virtual server")
 		}
-		if o.Weight < 0 || o.Weight > MaxWeight {
-			return fmt.Errorf("weight %d is outside the range 0-%d", o.Weight, MaxWeight)
+		if o.Weight < 0 || o.Weight > healthcheck.MaxWeight {
+			return fmt.Errorf("weight %d is outside the range 0-%d", o.Weight, healthcheck.MaxWeight)
 		}
 	case "":
 		return errors.New("no override kind given (to clear an override, use ready)")
