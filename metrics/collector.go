@@ -18,7 +18,10 @@ var (
 	stateLabels   = []string{"iname", "intf", "vrid", "ip_address"}
 	serviceLabels = []string{"local_address", "local_port", "proto", "local_mark"}
 	backendLabels = []string{"local_address", "local_port", "remote_address", "remote_port", "proto", "local_mark"}
-	checkLabels   = []string{"virtual_server", "remote_address", "remote_port", "check"}
+	// overrideLabels add the kind of runtime override ("drain", "maint",
+	// "weight") to a backend's labels.
+	overrideLabels = append(append([]string{}, backendLabels...), "override")
+	checkLabels    = []string{"virtual_server", "remote_address", "remote_port", "check"}
 )
 
 // counterDef is one keepalived per-instance counter.
@@ -110,6 +113,7 @@ type Collector struct {
 	svcTraffic, rsTraffic, rsConns                  []*prometheus.Desc
 	rsWeight, rsConfWeight, rsUp, rsReason, rsInTab *prometheus.Desc
 	quorumUp, weightSum, sorryActive, lvsError      *prometheus.Desc
+	rsOverride, rsDrained                           *prometheus.Desc
 
 	// mu guards the histogram state: probe durations are observed once per
 	// probe run seen in a snapshot (runs between two scrapes of the same
@@ -147,6 +151,10 @@ func NewCollector(src status.Source) *Collector {
 		rsInTab:        d("alived_ipvs_backend_in_table", "Whether the real server is in the kernel table.", backendLabels),
 		rsReason: d("alived_ipvs_backend_last_failure_reason",
 			"Latest probe failure: 0 none, 1 timeout, 2 refused/reset, 3 unreachable, 4 bad response, 5 other.", backendLabels),
+		rsOverride: d("alived_ipvs_backend_override",
+			"1 while an operator override (drain, maint or weight) is in force for the real server, its own or its virtual server's.", overrideLabels),
+		rsDrained: d("alived_ipvs_backend_drain_completed_timestamp_seconds",
+			"When a draining real server was first seen without active or inactive connections.", backendLabels),
 		quorumUp:    d("alived_virtual_server_quorum_up", "Whether the virtual server's live weight reaches its quorum.", []string{"virtual_server"}),
 		weightSum:   d("alived_virtual_server_live_weight", "Live weight sum the quorum is judged on.", []string{"virtual_server"}),
 		sorryActive: d("alived_virtual_server_sorry_server_active", "Whether the sorry server takes the traffic.", []string{"virtual_server"}),
@@ -177,7 +185,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.up, c.buildInfo, c.reloadOK, c.reloadTime, c.reloads, c.vrrpState, c.effPrio, c.basePrio,
 		c.lastTransition, c.masterTransitions, c.trackerWeight, c.trackerUp, c.scriptStatus, c.syncGroupState,
 		c.rsWeight, c.rsConfWeight, c.rsUp, c.rsInTab, c.rsReason, c.quorumUp, c.weightSum, c.sorryActive,
-		c.lvsError,
+		c.lvsError, c.rsOverride, c.rsDrained,
 	} {
 		ch <- d
 	}
@@ -308,6 +316,12 @@ func (c *Collector) collectLVS(s *status.Snapshot, gauge, counter func(*promethe
 				gauge(c.rsUp, b2f(rs.Up), bl...)
 				gauge(c.rsInTab, b2f(rs.InTable), bl...)
 				gauge(c.rsReason, float64(FailureReason(rs.LastError)), bl...)
+				if o := rs.Override; o != nil {
+					gauge(c.rsOverride, 1, append(bl, string(o.Kind))...)
+					if !o.DrainedAt.IsZero() {
+						gauge(c.rsDrained, float64(o.DrainedAt.UnixNano())/1e9, bl...)
+					}
+				}
 				if rs.Counters.CountersAvailable {
 					for j, t := range trafficDefs {
 						counter(c.rsTraffic[j], float64(t.get(&rs.Counters)), bl...)

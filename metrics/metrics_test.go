@@ -46,7 +46,8 @@ func fixture() *status.Snapshot {
 					Checks:   []status.Check{{Name: "TCP_CHECK", Kind: "TCP_CHECK", Up: true, Runs: 4, Duration: 3 * time.Millisecond, LastRun: t0}},
 					Counters: status.Counters{Connections: 4, ActiveConns: 2, CountersAvailable: true}},
 				{Address: "10.0.1.2", Port: 80, ConfiguredWeight: 2, LastError: "dial tcp 10.0.1.2:80: connect: connection refused",
-					Checks: []status.Check{{Name: "TCP_CHECK", Kind: "TCP_CHECK", LastError: "refused", Duration: time.Second, LastRun: t0}}},
+					Checks:   []status.Check{{Name: "TCP_CHECK", Kind: "TCP_CHECK", LastError: "refused", Duration: time.Second, LastRun: t0}},
+					Override: &status.Override{Kind: status.OverrideDrain, Since: t0, DrainedAt: t0.Add(90 * time.Second)}},
 			},
 		}},
 	}
@@ -80,6 +81,8 @@ func TestMetricNames(t *testing.T) {
 		"alived_ipvs_backend_connections_active",
 		"alived_ipvs_backend_connections_inactive",
 		"alived_ipvs_backend_connections_total",
+		"alived_ipvs_backend_drain_completed_timestamp_seconds",
+		"alived_ipvs_backend_override",
 		"alived_ipvs_backend_in_table",
 		"alived_ipvs_backend_incoming_bytes_total",
 		"alived_ipvs_backend_incoming_packets_total",
@@ -174,10 +177,16 @@ func TestMetricValues(t *testing.T) {
 		`alived_ipvs_backend_connections_active{local_address="10.0.0.1",local_mark="",local_port="80",proto="TCP",remote_address="10.0.1.1",remote_port="80"} 2`,
 		`alived_ipvs_service_connections_total{local_address="10.0.0.1",local_mark="",local_port="80",proto="TCP"} 5`,
 		`alived_virtual_server_quorum_up{virtual_server="10.0.0.1:80"} 1`,
+		`alived_ipvs_backend_override{local_address="10.0.0.1",local_mark="",local_port="80",override="drain",proto="TCP",remote_address="10.0.1.2",remote_port="80"} 1`,
+		`alived_ipvs_backend_drain_completed_timestamp_seconds{local_address="10.0.0.1",local_mark="",local_port="80",proto="TCP",remote_address="10.0.1.2",remote_port="80"} 1.70000009e+09`,
 	} {
 		if !strings.Contains(got, "\n"+line+"\n") {
 			t.Errorf("scrape lacks %s", line)
 		}
+	}
+	// Only overridden backends have an override series.
+	if strings.Contains(got, `alived_ipvs_backend_override{local_address="10.0.0.1",local_mark="",local_port="80",override="drain",proto="TCP",remote_address="10.0.1.1"`) {
+		t.Error("a backend without override exported one")
 	}
 	// Counters the kernel did not report are absent, not zero.
 	if strings.Contains(got, `alived_ipvs_backend_connections_total{local_address="10.0.0.1",local_mark="",local_port="80",proto="TCP",remote_address="10.0.1.2"`) {
