@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/alived/alived/config/ident"
+	"github.com/alived/alived/config/syntax"
 	"github.com/alived/alived/healthcheck"
 	"github.com/alived/alived/ipvs"
 	"github.com/alived/alived/status"
@@ -575,4 +576,83 @@ func TestOverridesRunNoNotifyScripts(t *testing.T) {
 	if got != "down\n" {
 		t.Errorf("notes = %q, want only the health change's", got)
 	}
+}
+
+// Every kind of virtual server gets the identity operators address it
+// by, and overrides reach fwmark and group services too.
+func TestIdentitiesOfEveryKind(t *testing.T) {
+	r := startRigLax(t, `
+virtual_server_group web {
+ 10.0.0.5 80
+ 10.0.0.6 80
+}
+virtual_server group web {
+ lvs_sched rr
+ lvs_method NAT
+ protocol TCP
+ real_server 10.0.5.1 8080 {
+  weight 2
+ }
+}
+virtual_server fwmark 7 {
+ lvs_sched rr
+ lvs_method DR
+ real_server 10.0.7.1 80 {
+  weight 1
+ }
+}
+virtual_server 2001:db8::1 443 {
+ lvs_sched rr
+ lvs_method NAT
+ protocol UDP
+ real_server 2001:db8::2 443 {
+  weight 1
+ }
+}
+`)
+	var ids []string
+	for _, vs := range r.snapshot().VirtualServers {
+		ids = append(ids, vs.ID+" "+vs.RealServers[0].ID)
+	}
+	want := []string{"group:web/tcp 10.0.5.1:8080", "fwmark:7 10.0.7.1:80", "[2001:db8::1]:443/udp [2001:db8::2]:443"}
+	if strings.Join(ids, ", ") != strings.Join(want, ", ") {
+		t.Errorf("identities %q, want %q", ids, want)
+	}
+	got, err := r.set(mustVS("group:web"), mustRS("10.0.5.1:8080"), Override{Kind: status.OverrideDrain}, "TCP 10.0.0.6:80")
+	if err != nil || got != "10.0.5.1:8080=0" {
+		t.Errorf("draining a group's real server: %q, %v", got, err)
+	}
+	if got := r.dests("TCP 10.0.0.5:80"); got != "10.0.5.1:8080=0" {
+		t.Errorf("the group's other service: %q", got)
+	}
+	// With DR on a fwmark service the kernel's port is 0; the override
+	// names the configured one.
+	if got := r.dests("FWM 7"); got != "10.0.7.1:0=1" {
+		t.Fatalf("fwmark service: %q", got)
+	}
+	if got, err := r.set(mustVS("fwmark:7"), mustRS("10.0.7.1:80"), Override{Kind: status.OverrideWeight, Weight: 4}, "FWM 7"); err != nil || got != "10.0.7.1:0=4" {
+		t.Errorf("weight of a fwmark service's real server: %q, %v", got, err)
+	}
+	if got, err := r.set(mustVS("fwmark:7"), nil, Override{Kind: status.OverrideMaint}, "FWM 7"); err != nil || got != "" {
+		t.Errorf("maint of a fwmark service: %q, %v", got, err)
+	}
+}
+
+// startRigLax is startRig for a configuration keepalived repairs with an
+// error-level diagnostic (a port on a fwmark service's real server).
+func startRigLax(t *testing.T, text string) *rig {
+	t.Helper()
+	r := &rig{t: t, loop: newTestLoop(t), fake: ipvs.NewFake(), dir: t.TempDir()}
+	cfg := loadConfigUpTo(t, r.dir, text, syntax.Error)
+	sub, err := New(Options{Post: r.loop.post, Client: r.fake})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.sub = sub
+	r.loop.do(func() { err = sub.Start(time.Now(), cfg) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.loop.do(func() { sub.Stop(time.Now()) }) })
+	return r
 }

@@ -91,9 +91,12 @@ func (s *Subsystem) snapshot() Snapshot {
 			id := rsID{vp.Name, rp.Key}
 			l := s.live[id]
 			rs := status.RealServer{
-				Address: rp.Dest.Addr.String(), Port: rp.Dest.Port, ID: s.idents.rs[id].String(),
+				Address: rp.Dest.Addr.String(), Port: rp.Dest.Port,
 				ConfiguredWeight: rp.Weight, HealthWeight: l.state.Weight, Up: l.state.Up, Reason: l.reason,
 				Checks: make([]status.Check, 0, len(checks[id])),
+			}
+			if rid, ok := s.idents.rs[id]; ok {
+				rs.ID = rid.String()
 			}
 			if d, ok := dests[rp.Dest]; ok {
 				rs.EffectiveWeight, rs.InTable = d.Weight, true
