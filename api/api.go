@@ -68,8 +68,10 @@ const maxBody = 1 << 20
 // route is one endpoint; the table is what the OpenAPI test walks.
 type route struct {
 	method, path string
-	control      bool
-	handle       func(w http.ResponseWriter, r *http.Request)
+	// control routes change state: served only with a Controller;
+	// manage routes need one that is also a Manager.
+	control, manage bool
+	handle          func(w http.ResponseWriter, r *http.Request)
 }
 
 // handler holds what the routes need.
@@ -87,8 +89,12 @@ func NewHandler(src status.Source, opts Options) http.Handler {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	mux := http.NewServeMux()
+	_, manage := h.ctl.(Manager)
 	for _, rt := range h.routes() {
 		if rt.control && h.ctl == nil {
+			continue
+		}
+		if rt.manage && !manage {
 			continue
 		}
 		mux.HandleFunc(rt.method+" "+rt.path, rt.handle)
@@ -98,7 +104,7 @@ func NewHandler(src status.Source, opts Options) http.Handler {
 
 // routes lists every endpoint.
 func (h *handler) routes() []route {
-	return []route{
+	rts := []route{
 		{method: "GET", path: "/healthz", handle: h.healthz},
 		{method: "GET", path: "/readyz", handle: h.readyz},
 		{method: "GET", path: "/api/v1/openapi.json", handle: func(w http.ResponseWriter, _ *http.Request) {
@@ -111,6 +117,11 @@ func (h *handler) routes() []route {
 		{method: "GET", path: "/api/v1/virtual-servers", handle: h.get(func(s *status.Snapshot) any { return s.VirtualServers })},
 		{method: "POST", path: "/api/v1/reload", control: true, handle: h.reload},
 	}
+	for _, rt := range h.managerRoutes() {
+		rt.manage = true
+		rts = append(rts, rt)
+	}
+	return rts
 }
 
 func (h *handler) healthz(w http.ResponseWriter, _ *http.Request) {

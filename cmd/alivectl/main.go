@@ -52,6 +52,7 @@ func run(args []string, stdout, stderr io.Writer, color bool) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }
 	socket := fs.String("socket", api.DefaultSocket, "control socket path")
+	asJSON := fs.Bool("json", false, "print JSON instead of tables (management commands)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -74,6 +75,28 @@ func run(args []string, stdout, stderr io.Writer, color bool) int {
 		return 0
 	case "check":
 		return cmdCheck(rest, stdout, stderr)
+	case "vs", "rs", "globals", "plan", "apply", "changes", "history", "rollback", "overrides":
+		x := &cli{ctx: ctx, c: api.NewClient(*socket), stdout: stdout, stderr: stderr, json: *asJSON}
+		switch cmd {
+		case "vs":
+			return x.cmdVS(rest)
+		case "rs":
+			return x.cmdRS(rest)
+		case "globals":
+			return x.cmdGlobals(rest)
+		case "plan":
+			return x.cmdPlan(rest)
+		case "apply":
+			return x.cmdApply(rest)
+		case "changes":
+			return x.cmdChanges(rest)
+		case "history":
+			return x.cmdHistory(rest)
+		case "rollback":
+			return x.cmdRollback(rest)
+		case "overrides":
+			return x.cmdOverrides(rest)
+		}
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -8,6 +8,7 @@ import (
 	"log/syslog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"syscall"
 
@@ -55,6 +56,8 @@ func runDaemon(o *options, stderr io.Writer) int {
 		NoLVS:      noLVS,
 		KeepIPVS:   o.dontRelIPVS,
 		Logger:     log,
+		// Beside the configuration history (--state-dir).
+		OverridesFile: filepath.Join(observeFrom(o).StateDir, "overrides.json"),
 	})
 	if err != nil {
 		log.Error("cannot start", "err", err)

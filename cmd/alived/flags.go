@@ -28,6 +28,7 @@ type options struct {
 	unexpected  []string
 	// alived additions (observability, see observe.go).
 	controlSocket string
+	stateDir      string
 	webListen     string
 	webListenSet  bool
 	debugPprof    bool
@@ -61,6 +62,7 @@ var optSpecs = []optSpec{
 	{"v", "version", 0, func(o *options, _ string) { o.version = true }},
 	{"h", "help", 0, func(o *options, _ string) { o.help = true }},
 	{"", "control-socket", 1, func(o *options, v string) { o.controlSocket = v }},
+	{"", "state-dir", 1, func(o *options, v string) { o.stateDir = v }},
 	{"", "log-format", 1, func(o *options, v string) { o.logFormat = v }},
 	{"", "web.listen-address", 1, func(o *options, v string) { o.webListen, o.webListenSet = v, true }},
 	{"", "debug.pprof", 0, func(o *options, _ string) { o.debugPprof = true }},

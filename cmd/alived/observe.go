@@ -9,6 +9,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -17,7 +18,12 @@ import (
 	"time"
 
 	"github.com/alived/alived/api"
+	"github.com/alived/alived/config"
+	"github.com/alived/alived/config/ident"
+	"github.com/alived/alived/internal/confstore"
+	"github.com/alived/alived/internal/control"
 	"github.com/alived/alived/internal/daemon"
+	"github.com/alived/alived/internal/lvs"
 	"github.com/alived/alived/internal/sdnotify"
 	"github.com/alived/alived/metrics"
 	"github.com/alived/alived/status"
@@ -40,7 +46,16 @@ type observeOptions struct {
 	WebListen string
 	// Pprof adds Go's /debug/pprof/ handlers to the metrics listener.
 	Pprof bool
+	// ConfigFile is the main keepalived.conf the control API edits.
+	ConfigFile string
+	// StateDir holds the configuration history, the audit log and the
+	// runtime overrides; DefaultStateDir when empty.
+	StateDir string
 }
+
+// DefaultStateDir is where alived keeps state that must survive a
+// restart (--state-dir).
+const DefaultStateDir = "/var/lib/alived"
 
 // observeFrom takes the observability settings from the command line.
 func observeFrom(o *options) observeOptions {
@@ -55,7 +70,15 @@ func observeFrom(o *options) observeOptions {
 		// sockets apart without another flag.
 		sock = strings.TrimSuffix(o.pidFile, ".pid") + ".sock"
 	}
-	return observeOptions{ControlSocket: sock, WebListen: web, Pprof: o.debugPprof}
+	file := o.configFile
+	if file == "" {
+		file = config.DefaultPath
+	}
+	state := o.stateDir
+	if state == "" {
+		state = DefaultStateDir
+	}
+	return observeOptions{ControlSocket: sock, WebListen: web, Pprof: o.debugPprof, ConfigFile: file, StateDir: state}
 }
 
 // observer owns everything that watches the daemon from outside the loop:
@@ -96,7 +119,13 @@ func startObserve(opts observeOptions, d *daemon.Daemon, notify *sdnotify.Notifi
 	if path == "" {
 		path = api.DefaultSocket
 	}
-	if sock, err := api.ListenUnix(path, api.NewHandler(o, api.Options{Controller: o, Logger: log})); err != nil {
+	var ctl api.Controller = o
+	if store, err := confstore.Open(confstore.Options{Dir: filepath.Join(opts.StateDir, "history")}); err != nil {
+		log.Error("configuration history unavailable; the control API cannot edit the configuration", "err", err)
+	} else {
+		ctl = control.New(control.Options{ConfigFile: opts.ConfigFile, Loop: controlLoop{o}, Store: store, Logger: log})
+	}
+	if sock, err := api.ListenUnix(path, api.NewHandler(o, api.Options{Controller: ctl, Logger: log})); err != nil {
 		log.Error("control socket unavailable; alivectl cannot reach this daemon", "err", err)
 	} else {
 		o.goRun(func() {
@@ -171,6 +200,23 @@ func (o *observer) serveMetrics(ctx context.Context, addr string) error {
 
 // Snapshot implements status.Source for the API.
 func (o *observer) Snapshot() *status.Snapshot { return o.src.Snapshot() }
+
+// controlLoop is the daemon as the control service drives it: reloads go
+// through the observer (systemd hears of them), candidates straight to the
+// loop.
+type controlLoop struct{ o *observer }
+
+func (l controlLoop) Reload(ctx context.Context) error { return l.o.Reload(ctx) }
+
+func (l controlLoop) Candidate(ctx context.Context, ov config.Overlay) (*status.Preview, error) {
+	return l.o.d.Candidate(ctx, ov)
+}
+
+func (l controlLoop) SetOverride(ctx context.Context, vs ident.VS, rs *ident.RS, ov lvs.Override) (lvs.OverrideSet, error) {
+	return l.o.d.SetOverride(ctx, vs, rs, ov)
+}
+
+func (l controlLoop) Overrides(ctx context.Context) (lvs.OverrideSet, error) { return l.o.d.Overrides(ctx) }
 
 // Reload implements status.Source: a reload from the API or SIGHUP,
 // announced to systemd as RELOADING=1 … READY=1.

@@ -39,6 +39,16 @@ type AuditRecord struct {
 	Error string `json:"error,omitempty"`
 }
 
+// Audit appends a record of an operator action that writes no file (a
+// drain, a maint) to the audit log, so the log tells every change an
+// operator made, not only the file edits.
+func (s *Store) Audit(author, message string, files []string) error {
+	if files == nil {
+		files = []string{}
+	}
+	return s.audit(AuditRecord{Author: author, Message: message, Files: files, Result: ResultOK})
+}
+
 func (s *Store) audit(r AuditRecord) error {
 	r.Time = time.Now().UTC()
 	b, err := json.Marshal(r)

@@ -47,6 +47,9 @@ type Options struct {
 	DialIPVS func() (ipvs.Client, error)
 	// Logger receives the daemon's logs; nil discards them.
 	Logger *slog.Logger
+	// OverridesFile keeps the operators' runtime overrides (drain, maint,
+	// weight) across restarts; empty keeps them in memory only.
+	OverridesFile string
 	// Now is the clock; nil means time.Now. Tests of the loop pass a fake.
 	Now func() time.Time
 }
@@ -269,6 +272,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}()
 	d.setNotifier(d.buildNotifier(d.cfg))
 	initTrackFiles(d.cfg, false, d.log)
+	d.restoreOverrides()
 	now := d.now()
 	for i, c := range d.comps {
 		if err := c.Start(now, d.cfg); err != nil {
@@ -280,6 +284,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}
 	d.log.Info("started", "config", d.opts.ConfigFile)
+	d.reportDropped()
 	d.publish(now)
 
 	timer := time.NewTimer(time.Hour)
@@ -392,6 +397,7 @@ func (d *Daemon) reload() error {
 		}
 	}
 	d.cfg = cfg
+	d.reportDropped()
 	d.reloads++
 	d.log.Info("reloaded", "config", d.opts.ConfigFile, "reloads", d.reloads)
 	return errors.Join(errs...)

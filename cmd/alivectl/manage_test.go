@@ -1,0 +1,219 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alived/alived/api"
+	"github.com/alived/alived/config"
+	"github.com/alived/alived/config/ident"
+	"github.com/alived/alived/internal/confstore"
+	"github.com/alived/alived/internal/control"
+	"github.com/alived/alived/internal/daemon"
+	"github.com/alived/alived/internal/lvs"
+	"github.com/alived/alived/ipvs"
+	"github.com/alived/alived/status"
+)
+
+// liveLoop is the daemon as cmd/alived hands it to the control service.
+type liveLoop struct{ d *daemon.Daemon }
+
+func (l liveLoop) Reload(ctx context.Context) error { return l.d.Reload(ctx) }
+func (l liveLoop) Candidate(ctx context.Context, ov config.Overlay) (*status.Preview, error) {
+	return l.d.Candidate(ctx, ov)
+}
+func (l liveLoop) SetOverride(ctx context.Context, vs ident.VS, rs *ident.RS, o lvs.Override) (lvs.OverrideSet, error) {
+	return l.d.SetOverride(ctx, vs, rs, o)
+}
+func (l liveLoop) Overrides(ctx context.Context) (lvs.OverrideSet, error) { return l.d.Overrides(ctx) }
+
+// liveSource is the daemon's status for the read-only endpoints.
+type liveSource struct{ src *daemon.StatusSource }
+
+func (s liveSource) Snapshot() *status.Snapshot { return s.src.Snapshot() }
+
+const manageConf = `# hand-written, keep this comment
+virtual_server 10.0.0.1 80 {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 127.0.0.2 80 {
+    weight 1
+  }
+}
+`
+
+// stack is a real daemon (checker side, fake kernel), its control service
+// and the control socket, as alived runs them.
+type stack struct {
+	t      *testing.T
+	sock   string
+	conf   string
+	kernel *ipvs.Fake
+}
+
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "alvmg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	conf := filepath.Join(dir, "keepalived.conf")
+	if err := os.WriteFile(conf, []byte(manageConf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	kernel := ipvs.NewFake()
+	d, err := daemon.New(daemon.Options{ConfigFile: conf, NoVRRP: true, Hostname: "test",
+		OverridesFile: filepath.Join(dir, "overrides.json"), DialIPVS: func() (ipvs.Client, error) { return kernel, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := confstore.Open(confstore.Options{Dir: filepath.Join(dir, "history")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := control.New(control.Options{ConfigFile: conf, Loop: liveLoop{d}, Store: store})
+	sock := filepath.Join(dir, "a.sock")
+	srv, err := api.ListenUnix(sock, api.NewHandler(liveSource{daemon.NewStatusSource(d, status.Build{}, time.Now())}, api.Options{Controller: svc}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	runDone, srvDone := make(chan error, 1), make(chan error, 1)
+	go func() { runDone <- d.Run(ctx) }()
+	go func() { srvDone <- srv.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-srvDone
+		if err := <-runDone; err != nil {
+			t.Error(err)
+		}
+	})
+	s := &stack{t: t, sock: sock, conf: conf, kernel: kernel}
+	s.waitWeight("127.0.0.2", 1)
+	return s
+}
+
+// ctl runs alivectl and returns its exit code and output.
+func (s *stack) ctl(args ...string) (int, string, string) {
+	var out, errOut bytes.Buffer
+	code := run(append([]string{"--socket=" + s.sock}, args...), &out, &errOut, false)
+	return code, out.String(), errOut.String()
+}
+
+// weight is ADDR:80's weight in the fake kernel, -1 when absent.
+func (s *stack) weight(addr string) int {
+	for _, vs := range s.kernel.Snapshot() {
+		for _, d := range vs.Dests {
+			if d.Addr.String() == addr {
+				return int(d.Weight)
+			}
+		}
+	}
+	return -1
+}
+
+// waitWeight waits for the loop to program the fake kernel (the reload
+// and the first start run on the loop, which publishes no event).
+func (s *stack) waitWeight(addr string, want int) {
+	s.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for s.weight(addr) != want {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("%s: weight %d, want %d", addr, s.weight(addr), want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (s *stack) file() string {
+	b, err := os.ReadFile(s.conf)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestManageEndToEnd drives the real stack through alivectl: stage, plan,
+// apply, drain, bad input, history and rollback, checking the file on
+// disk, the kernel table and the exit codes at each step.
+func TestManageEndToEnd(t *testing.T) {
+	s := newStack(t)
+	code, out, errOut := s.ctl("rs", "add", "10.0.0.1:80", "127.0.0.3:80", "--weight", "2")
+	if code != 0 || !strings.Contains(out, "staged: add-rs 127.0.0.3:80") {
+		t.Fatalf("rs add: %d %q %q", code, out, errOut)
+	}
+	if s.file() != manageConf {
+		t.Fatal("staging wrote the file")
+	}
+	code, out, _ = s.ctl("plan")
+	if code != 0 || !strings.Contains(out, "+  real_server 127.0.0.3 80 {") || !strings.Contains(out, "VRRP: no instance touched") ||
+		!strings.Contains(out, "add-server TCP 10.0.0.1:80 -> 127.0.0.3:80") {
+		t.Fatalf("plan: %d\n%s", code, out)
+	}
+	code, out, errOut = s.ctl("apply", "-m", "third server")
+	if code != 0 || !strings.Contains(out, "applied: revision 1") {
+		t.Fatalf("apply: %d %q %q", code, out, errOut)
+	}
+	s.waitWeight("127.0.0.3", 2)
+	if f := s.file(); !strings.HasPrefix(f, "# hand-written, keep this comment\n") || !strings.Contains(f, "real_server 127.0.0.3 80 {") {
+		t.Fatalf("file after apply:\n%s", f)
+	}
+
+	// A drain reaches the kernel before the command returns.
+	if code, out, _ := s.ctl("rs", "drain", "10.0.0.1:80", "127.0.0.3:80"); code != 0 || !strings.Contains(out, "draining") {
+		t.Fatalf("drain: %d %s", code, out)
+	}
+	if w := s.weight("127.0.0.3"); w != 0 {
+		t.Fatalf("drained server has kernel weight %d", w)
+	}
+	code, out, _ = s.ctl("--json", "overrides")
+	var set lvs.OverrideSet
+	if code != 0 || json.Unmarshal([]byte(out), &set) != nil || len(set.Overrides) != 1 || set.Overrides[0].Kind != "drain" {
+		t.Fatalf("overrides --json: %d %s", code, out)
+	}
+
+	// Bad input: clear errors, documented exit codes, nothing changed.
+	for _, c := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"rs", "weight", "10.0.0.1:80", "127.0.0.2:80", "70000"}, exitUsage},
+		{[]string{"rs", "drain", "10.0.0.1:80", "127.0.0.9:80"}, exitNotFound},
+		{[]string{"vs", "rm", "10.9.9.9:80"}, exitNotFound},
+		{[]string{"rs", "add", "10.0.0.1:80", "bad-address"}, exitUsage},
+		{[]string{"rs", "add", "10.0.0.1:80", "127.0.0.4:80", "--check", "HTTP_GET", "--check-opt", "no_such_keyword 1"}, exitUsage},
+		{[]string{"rs", "add", "10.0.0.1:80", "127.0.0.4:80", "--check", "HTTP_GET"}, exitRejected}, // no url: keepalived refuses
+		{[]string{"rollback", "99"}, exitNotFound},
+	} {
+		code, _, errOut := s.ctl(c.args...)
+		if code != c.code || !strings.HasPrefix(errOut, "alivectl: ") {
+			t.Errorf("%v: exit %d (%q), want %d", c.args, code, errOut, c.code)
+		}
+	}
+	if code, out, _ := s.ctl("changes"); code != 0 || !strings.Contains(out, "nothing staged") {
+		t.Fatalf("refused edits left something staged: %s", out)
+	}
+	if w := s.weight("127.0.0.2"); w != 1 {
+		t.Fatalf("refused weight override changed the kernel: %d", w)
+	}
+
+	// History and rollback: back to the hand-written file, byte for byte.
+	if code, out, _ := s.ctl("history"); code != 0 || !strings.Contains(out, "third server") {
+		t.Fatalf("history: %d %s", code, out)
+	}
+	if code, out, errOut := s.ctl("rollback", "0"); code != 0 {
+		t.Fatalf("rollback: %d %s %s", code, out, errOut)
+	}
+	if s.file() != manageConf {
+		t.Fatalf("rollback 0 did not restore the file:\n%s", s.file())
+	}
+	s.waitWeight("127.0.0.3", -1)
+}
