@@ -216,7 +216,9 @@ func (l controlLoop) SetOverride(ctx context.Context, vs ident.VS, rs *ident.RS,
 	return l.o.d.SetOverride(ctx, vs, rs, ov)
 }
 
-func (l controlLoop) Overrides(ctx context.Context) (lvs.OverrideSet, error) { return l.o.d.Overrides(ctx) }
+func (l controlLoop) Overrides(ctx context.Context) (lvs.OverrideSet, error) {
+	return l.o.d.Overrides(ctx)
+}
 
 // Reload implements status.Source: a reload from the API or SIGHUP,
 // announced to systemd as RELOADING=1 … READY=1.
