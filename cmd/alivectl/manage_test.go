@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -173,6 +174,19 @@ func TestManageEndToEnd(t *testing.T) {
 	}
 	if w := s.weight("127.0.0.3"); w != 0 {
 		t.Fatalf("drained server has kernel weight %d", w)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		// The status is a published snapshot: it shows the drain from the
+		// loop's next publish on.
+		_, out, _ = s.ctl("status")
+		if strings.Contains(out, "DRAIN") && strings.Contains(out, "drain (") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !regexp.MustCompile(`127\.0\.0\.3:80 +DRAIN +2/0 +drain \(`).MatchString(out) {
+		t.Fatalf("status does not show the drain:\n%s", out)
 	}
 	code, out, _ = s.ctl("--json", "overrides")
 	var set lvs.OverrideSet

@@ -135,7 +135,7 @@ func printStatus(w io.Writer, s *status.Snapshot, now time.Time, color bool) err
 		return nil
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(tw, "VIRTUAL SERVER / REAL SERVER\t"+p.paint(plain, "STATE")+"\tWEIGHT CFG/EFF\tCHECK\tLAST ERROR")
+	fmt.Fprintln(tw, "VIRTUAL SERVER / REAL SERVER\t"+p.paint(plain, "STATE")+"\tWEIGHT CFG/EFF\tOVERRIDE\tCHECK\tLAST ERROR")
 	for _, vs := range s.VirtualServers {
 		q := p.health(vs.QuorumUp, "NO QUORUM")
 		if vs.SorryActive {
@@ -149,7 +149,7 @@ func printStatus(w io.Writer, s *status.Snapshot, now time.Time, color bool) err
 		if len(svcs) > 0 && svcs[0] != vs.Name {
 			name += " (" + strings.Join(svcs, ", ") + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\tsum %d, quorum %d\t\t\n", name, q, vs.WeightSum, vs.Quorum)
+		fmt.Fprintf(tw, "%s\t%s\tsum %d, quorum %d\t%s\t\t\n", name, q, vs.WeightSum, vs.Quorum, overrideCell(vs.Override, now))
 		for _, rs := range vs.RealServers {
 			st := p.health(rs.Up, "DOWN")
 			switch {
@@ -170,7 +170,13 @@ func printStatus(w io.Writer, s *status.Snapshot, now time.Time, color bool) err
 			if strings.Contains(rs.Address, ":") {
 				addr = "[" + rs.Address + "]:" + strconv.Itoa(int(rs.Port))
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%d/%d\t%s\t%s\n", addr, st, rs.ConfiguredWeight, rs.EffectiveWeight, check, orDash(rs.LastError))
+			switch {
+			case rs.Override != nil && rs.Override.Kind == status.OverrideMaint:
+				st = p.paint(yellow, "MAINT")
+			case rs.Override != nil && rs.Override.Kind == status.OverrideDrain:
+				st = p.paint(yellow, "DRAIN")
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%d/%d\t%s\t%s\t%s\n", addr, st, rs.ConfiguredWeight, rs.EffectiveWeight, overrideCell(rs.Override, now), check, orDash(rs.LastError))
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -188,4 +194,27 @@ func serviceString(sv status.Service) string {
 		a = "[" + a + "]"
 	}
 	return strings.ToLower(sv.Proto) + " " + a + ":" + strconv.Itoa(int(sv.Port))
+}
+
+// overrideCell describes an operator override: a drain shows its
+// connections counting down, then how long ago it completed.
+func overrideCell(o *status.Override, now time.Time) string {
+	if o == nil {
+		return "-"
+	}
+	s := string(o.Kind)
+	switch o.Kind {
+	case status.OverrideWeight:
+		s += " " + strconv.Itoa(o.Weight)
+	case status.OverrideDrain:
+		if o.DrainedAt.IsZero() {
+			s += fmt.Sprintf(" (%d active, %d inactive)", o.ActiveConns, o.InactiveConns)
+		} else {
+			s += " (drained " + ago(now, o.DrainedAt) + " ago)"
+		}
+	}
+	if o.Inherited {
+		s += " [vs]"
+	}
+	return s
 }
