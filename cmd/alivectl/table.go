@@ -145,8 +145,13 @@ func printStatus(w io.Writer, s *status.Snapshot, now time.Time, color bool) err
 		for _, sv := range vs.Services {
 			svcs = append(svcs, serviceString(sv))
 		}
+		// The name operators type (alivectl rs drain VS RS); a group
+		// also lists the services it expands to.
 		name := vs.Name
-		if len(svcs) > 0 && svcs[0] != vs.Name {
+		if vs.ID != "" {
+			name = vs.ID
+		}
+		if len(svcs) > 1 || strings.HasPrefix(vs.ID, "group:") {
 			name += " (" + strings.Join(svcs, ", ") + ")"
 		}
 		fmt.Fprintf(tw, "%s\t%s\tsum %d, quorum %d\t%s\t\t\n", name, q, vs.WeightSum, vs.Quorum, overrideCell(vs.Override, now))
