@@ -77,7 +77,9 @@ func TestLinesChangedPerEdit(t *testing.T) {
 		do             func() (edit.FileSet, error)
 		maxMinus, plus int // plus < 0: at most -plus
 	}{
-		{"add-rs (no check)", func() (edit.FileSet, error) { return tree.AddRS(vs, edit.RSSpec{ID: newRS, Weight: &w2}, edit.AddOptions{}) }, 0, -4},
+		{"add-rs (no check)", func() (edit.FileSet, error) {
+			return tree.AddRS(vs, edit.RSSpec{ID: newRS, Weight: &w2}, edit.AddOptions{})
+		}, 0, -4},
 		{"add-rs with HTTP_GET", func() (edit.FileSet, error) {
 			return tree.AddRS(vs, edit.RSSpec{ID: newRS, Weight: &w2, Checks: check}, edit.AddOptions{})
 		}, 0, -11},
