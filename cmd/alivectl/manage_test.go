@@ -29,6 +29,10 @@ func (l liveLoop) Reload(ctx context.Context) error { return l.d.Reload(ctx) }
 func (l liveLoop) Candidate(ctx context.Context, ov config.Overlay) (*status.Preview, error) {
 	return l.d.Candidate(ctx, ov)
 }
+func (l liveLoop) CheckCandidate(ctx context.Context, ov config.Overlay) (*config.Config, error) {
+	return l.d.CheckCandidate(ctx, ov)
+}
+func (l liveLoop) ReloadWith(ctx context.Context, cfg *config.Config) error { return l.d.ReloadWith(ctx, cfg) }
 func (l liveLoop) SetOverride(ctx context.Context, vs ident.VS, rs *ident.RS, o lvs.Override) (lvs.OverrideSet, error) {
 	return l.d.SetOverride(ctx, vs, rs, o)
 }
@@ -53,13 +57,16 @@ virtual_server 10.0.0.1 80 {
 // stack is a real daemon (checker side, fake kernel), its control service
 // and the control socket, as alived runs them.
 type stack struct {
-	t      *testing.T
+	t      testing.TB
 	sock   string
 	conf   string
 	kernel *ipvs.Fake
 }
 
-func newStack(t *testing.T) *stack {
+func newStack(t *testing.T) *stack { return newStackText(t, manageConf) }
+
+// newStackText is newStack on the configuration text.
+func newStackText(t testing.TB, text string) *stack {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "alvmg")
 	if err != nil {
@@ -67,7 +74,7 @@ func newStack(t *testing.T) *stack {
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	conf := filepath.Join(dir, "keepalived.conf")
-	if err := os.WriteFile(conf, []byte(manageConf), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	kernel := ipvs.NewFake()
@@ -98,7 +105,9 @@ func newStack(t *testing.T) *stack {
 		}
 	})
 	s := &stack{t: t, sock: sock, conf: conf, kernel: kernel}
-	s.waitWeight("127.0.0.2", 1)
+	if text == manageConf {
+		s.waitWeight("127.0.0.2", 1)
+	}
 	return s
 }
 

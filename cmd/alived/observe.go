@@ -208,6 +208,16 @@ type controlLoop struct{ o *observer }
 
 func (l controlLoop) Reload(ctx context.Context) error { return l.o.Reload(ctx) }
 
+func (l controlLoop) CheckCandidate(ctx context.Context, ov config.Overlay) (*config.Config, error) {
+	return l.o.d.CheckCandidate(ctx, ov)
+}
+
+// ReloadWith is an apply's reload: announced to systemd and recorded in
+// the status like any other.
+func (l controlLoop) ReloadWith(ctx context.Context, cfg *config.Config) error {
+	return l.o.reloadVia(func() error { return l.o.d.ReloadWith(ctx, cfg) })
+}
+
 func (l controlLoop) Candidate(ctx context.Context, ov config.Overlay) (*status.Preview, error) {
 	return l.o.d.Candidate(ctx, ov)
 }
@@ -223,10 +233,17 @@ func (l controlLoop) Overrides(ctx context.Context) (lvs.OverrideSet, error) {
 // Reload implements status.Source: a reload from the API or SIGHUP,
 // announced to systemd as RELOADING=1 … READY=1.
 func (o *observer) Reload(ctx context.Context) error {
+	return o.reloadVia(func() error { return o.d.Reload(ctx) })
+}
+
+// reloadVia runs a reload announced to systemd as RELOADING=1 … READY=1
+// and recorded for the status's LastReload.
+func (o *observer) reloadVia(reload func() error) error {
 	if err := o.notify.Reloading(); err != nil {
 		o.log.Warn("sd_notify", "err", err)
 	}
-	err := o.src.Reload(ctx)
+	err := reload()
+	o.src.RecordReload(time.Now(), err)
 	if nerr := o.notify.Ready(o.src.Snapshot().Summary()); nerr != nil {
 		o.log.Warn("sd_notify", "err", nerr)
 	}

@@ -29,7 +29,7 @@ type file struct {
 	// lineRO[i] is why line i makes its object read-only.
 	lineRO map[int]string
 	// items[i] counts the statements and braces on line i.
-	items map[int]int
+	items []int
 }
 
 // incRef is one include statement.
@@ -320,7 +320,8 @@ func (s *scanner) include(f *file, i int, pattern string, commented, disabled bo
 		if !ok {
 			continue // missing: a warning for the loader, nothing to edit
 		}
-		g := &file{path: name, lines: splitLines(src), inc: ref, lineRO: map[int]string{}, items: map[int]int{}}
+		g := &file{path: name, lines: splitLines(src), inc: ref, lineRO: map[int]string{}}
+		g.items = make([]int, len(g.lines))
 		if len(s.stack) > 0 {
 			g.encl = s.stack[len(s.stack)-1]
 		}

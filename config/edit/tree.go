@@ -53,7 +53,8 @@ func Open(main string, files FileSet, read func(path string) ([]byte, error), gl
 	if !ok {
 		return nil, fmt.Errorf("open %s: file not in the set and not readable", main)
 	}
-	f := &file{path: main, lines: splitLines(src), lineRO: map[int]string{}, items: map[int]int{}}
+	f := &file{path: main, lines: splitLines(src), lineRO: map[int]string{}}
+	f.items = make([]int, len(f.lines))
 	t.files = append(t.files, f)
 	t.reading = []string{main}
 	s := &scanner{t: t}

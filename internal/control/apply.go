@@ -27,9 +27,11 @@ type Plan struct {
 // ApplyResult is a successful apply or rollback.
 type ApplyResult struct {
 	// Revision is the history revision written (0 when no file changed).
-	Revision int             `json:"revision"`
-	Files    []string        `json:"files"`
-	Preview  *status.Preview `json:"preview"`
+	Revision int      `json:"revision"`
+	Files    []string `json:"files"`
+	// Preview is the effect the last plan of this candidate showed (none
+	// when it was applied without a plan: apply does not compute one).
+	Preview *status.Preview `json:"preview,omitempty"`
 }
 
 // PlanPending previews the staged candidate.
@@ -43,6 +45,7 @@ func (s *Service) PlanPending(ctx context.Context) (*Plan, error) {
 	if err != nil {
 		return nil, candidateError(err, "plan")
 	}
+	s.pending.preview = pv
 	v := s.pending.view()
 	return &Plan{Changes: v.Changes, Files: v.Files, Diff: v.Diff, Preview: pv}, nil
 }
@@ -136,18 +139,22 @@ func (s *Service) ApplyFile(ctx context.Context, who, path, message string) (*Ap
 // recorded in history and the audit log) and reloads. A refused reload
 // puts the previous contents back, as a revision of its own.
 func (s *Service) commitAndReload(ctx context.Context, p *pending, who, message string) (*ApplyResult, error) {
-	pv, err := s.opt.Loop.Candidate(ctx, p.overlay())
-	if err != nil {
-		return nil, candidateError(err, "apply")
+	if p.cfg == nil {
+		// Not checked yet (a file or a rollback): check it as a stage
+		// would. A staged candidate was checked when it was staged, and
+		// the reload checks it again against the running state.
+		cfg, err := s.opt.Loop.CheckCandidate(ctx, p.overlay())
+		if err != nil {
+			return nil, candidateError(err, "apply")
+		}
+		p.cfg = cfg
 	}
 	changes := p.changed()
 	base := map[string]confstore.Fingerprint{}
 	for path := range changes {
-		if fp, ok := p.base[path]; ok {
-			base[path] = fp
-		} else {
-			base[path] = confstore.Fingerprint{Absent: true}
-		}
+		// A file the edit created was read as absent; Commit treats a
+		// changed file missing from the base the same way.
+		base[path] = confstore.Fingerprint{Absent: true}
 	}
 	for path, fp := range p.base {
 		base[path] = fp
@@ -163,8 +170,8 @@ func (s *Service) commitAndReload(ctx context.Context, p *pending, who, message 
 	if err != nil {
 		s.log.Warn("control: files written, history bookkeeping failed", "revision", rev.Number, "err", err)
 	}
-	res := &ApplyResult{Revision: rev.Number, Files: sortedKeys(changes), Preview: pv}
-	if rerr := s.opt.Loop.Reload(ctx); rerr != nil {
+	res := &ApplyResult{Revision: rev.Number, Files: sortedKeys(changes), Preview: p.preview}
+	if rerr := s.opt.Loop.ReloadWith(ctx, p.cfg); rerr != nil {
 		return nil, s.restore(ctx, p, changes, rev.Number, rerr)
 	}
 	s.log.Info("control: applied", "revision", rev.Number, "by", who, "files", len(changes))

@@ -93,15 +93,12 @@ func (s *Service) Stage(ctx context.Context, who string, e Edit) (*Pending, erro
 	if err != nil {
 		return nil, err
 	}
-	next := &pending{base: p.base, original: p.original, candidate: after, changes: p.changes}
-	if _, err := s.opt.Loop.Candidate(ctx, next.overlay()); err != nil {
+	next := &pending{base: p.base, original: p.original, candidate: after}
+	cfg, err := s.opt.Loop.CheckCandidate(ctx, next.overlay())
+	if err != nil {
 		return nil, candidateError(err, e.Summary())
 	}
-	t, err := edit.Open(p.tree.Main(), after, nil, globFiles(after))
-	if err != nil {
-		return nil, wrap(Unavailable, err, "%s: reading the edited files back", e.Summary())
-	}
-	next.tree = t
+	next.cfg = cfg
 	next.changes = append(append([]StagedChange(nil), p.changes...), StagedChange{Summary: e.Summary(), By: who, At: s.now()})
 	if len(next.changed()) == 0 {
 		// An edit that changes nothing (enabling an enabled server)

@@ -37,9 +37,15 @@ type Loop interface {
 	Reload(ctx context.Context) error
 	// Candidate reads the configuration with ov laid over the disk as a
 	// reload would, and previews what applying it would change. A
-	// candidate the daemon would refuse is an error whose diagnostics
-	// DiagnosticsOf finds.
+	// candidate the daemon would refuse is an error carrying its
+	// diagnostics (Diagnosed).
 	Candidate(ctx context.Context, ov config.Overlay) (*status.Preview, error)
+	// CheckCandidate is Candidate without the preview; the configuration
+	// it returns is what ReloadWith takes once the files hold ov.
+	CheckCandidate(ctx context.Context, ov config.Overlay) (*config.Config, error)
+	// ReloadWith reloads to cfg (read by CheckCandidate from exactly the
+	// files now on disk) as a diff, refusing what a reload would refuse.
+	ReloadWith(ctx context.Context, cfg *config.Config) error
 }
 
 // Diagnosed is implemented by errors that carry configuration
@@ -79,8 +85,15 @@ type pending struct {
 	base      map[string]confstore.Fingerprint
 	original  edit.FileSet
 	candidate edit.FileSet
-	tree      *edit.Tree
-	changes   []StagedChange
+	// tree is the editor's view of candidate, opened when an edit or a
+	// listing needs it (nil until then: an apply needs none).
+	tree    *edit.Tree
+	changes []StagedChange
+	// cfg is the candidate as the daemon read and accepted it at the
+	// last stage; apply reloads to it instead of parsing the files again.
+	cfg *config.Config
+	// preview is the last plan's preview of this candidate.
+	preview *status.Preview
 }
 
 // StagedChange is one staged edit as the pending list shows it.
@@ -134,8 +147,15 @@ func (s *Service) readTree() (*edit.Tree, map[string]confstore.Fingerprint, erro
 // current returns the tree edits apply to: the staged candidate, or the
 // files on disk as a fresh (not yet stored) pending state.
 func (s *Service) current() (*pending, error) {
-	if s.pending != nil {
-		return s.pending, nil
+	if p := s.pending; p != nil {
+		if p.tree == nil {
+			t, err := edit.Open(s.opt.ConfigFile, p.candidate, nil, globFiles(p.candidate))
+			if err != nil {
+				return nil, wrap(Unavailable, err, "reading the staged files back")
+			}
+			p.tree = t
+		}
+		return p, nil
 	}
 	t, base, err := s.readTree()
 	if err != nil {

@@ -47,6 +47,15 @@ func (l *checkingLoop) Candidate(_ context.Context, ov config.Overlay) (*status.
 	return &status.Preview{}, nil
 }
 
+func (l *checkingLoop) CheckCandidate(_ context.Context, ov config.Overlay) (*config.Config, error) {
+	if err := l.check(ov); err != nil {
+		return nil, err
+	}
+	return &config.Config{}, nil
+}
+
+func (l *checkingLoop) ReloadWith(ctx context.Context, _ *config.Config) error { return l.Reload(ctx) }
+
 func (l *checkingLoop) Reload(context.Context) error {
 	l.reloads++
 	if l.reloadErr != nil {

@@ -89,3 +89,26 @@ func (d *Daemon) Candidate(ctx context.Context, ov config.Overlay) (*status.Prev
 	}
 	return p, nil
 }
+
+// CheckCandidate is Candidate without the preview: it reads the
+// configuration with ov laid over the disk as a reload would and asks
+// every component whether it would accept it. The configuration it
+// returns can be handed to ReloadWith once the files on disk hold ov.
+func (d *Daemon) CheckCandidate(ctx context.Context, ov config.Overlay) (*config.Config, error) {
+	c, err := d.check(true, ov)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Check(ctx, c.Config); err != nil {
+		return nil, err
+	}
+	return c.Config, nil
+}
+
+// ReloadWith reloads as a diff to cfg, a configuration CheckCandidate
+// read from exactly the files now on disk, so the control service's apply
+// does not parse the same files a third time. It refuses, changing
+// nothing, what a reload would refuse.
+func (d *Daemon) ReloadWith(ctx context.Context, cfg *config.Config) error {
+	return d.call(ctx, func(time.Time) error { return d.reloadTo(cfg) })
+}

@@ -375,6 +375,12 @@ func (d *Daemon) reload() error {
 		d.log.Error("reload rejected", "err", err)
 		return err
 	}
+	return d.reloadTo(cfg)
+}
+
+// reloadTo applies cfg, already read and validated, as a diff; a cfg a
+// component refuses leaves everything as it was.
+func (d *Daemon) reloadTo(cfg *config.Config) error {
 	if err := d.checkComponents(cfg); err != nil {
 		err = fmt.Errorf("reload %w", err)
 		d.log.Error("reload rejected", "err", err)
