@@ -6,8 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alived/alived/bfd"
-	"github.com/alived/alived/bfd/netio"
+	"github.com/alived/alived/internal/bfdd"
 	"github.com/alived/alived/status"
 	"github.com/alived/alived/vrrp"
 )
@@ -168,48 +167,31 @@ type fakeObserverComp struct {
 	bfdObserverFunc
 }
 
-// TestBFDFanOut: only entering or leaving Up is reported; `vrrp` and
-// `checker` choose who hears it (both when neither is given).
-func TestBFDFanOut(t *testing.T) {
-	cfg := loadConf(t, `
-bfd_instance both {
-    neighbor_ip 10.0.0.2
-}
-bfd_instance vonly {
-    neighbor_ip 10.0.0.3
-    vrrp
-}
-bfd_instance conly {
-    neighbor_ip 10.0.0.4
-    checker
-}
-`)
+// TestBFDToCheckers: the checker side's fan-out tells every component
+// that observes BFD except the VRRP side, which the BFD component tells
+// directly (bfdd tests which side hears which session).
+func TestBFDToCheckers(t *testing.T) {
 	var checker []string
 	vc := &vrrpComponent{log: slog.New(slog.DiscardHandler), byName: map[string]*vrrpInst{}}
 	obs := &fakeObserverComp{bfdObserverFunc: func(name string, up bool) { checker = append(checker, fmt.Sprintf("%s=%v", name, up)) }}
 	d := &Daemon{comps: []Component{vc, obs}}
-	c := newBFDComponent(nil, nil, slog.New(slog.DiscardHandler), d.bfdStateChanged)
-	for _, b := range cfg.BFDInstances {
-		c.insts[b.Name] = b
-	}
 	now := time.Now()
-	for _, name := range []string{"both", "vonly", "conly"} {
-		for _, ch := range [][2]bfd.State{{bfd.StateDown, bfd.StateInit}, {bfd.StateInit, bfd.StateUp}, {bfd.StateUp, bfd.StateDown}, {bfd.StateDown, bfd.StateInit}} {
-			c.apply(now, netio.Change{Name: name, From: ch[0], To: ch[1]})
-		}
-	}
-	if got := fmt.Sprint(checker); got != "[both=true both=false conly=true conly=false]" {
+	d.bfdToCheckers(now, "s", true)
+	d.bfdToCheckers(now, "s", false)
+	if got := fmt.Sprint(checker); got != "[s=true s=false]" {
 		t.Errorf("checker side heard %s", got)
 	}
-	if got := fmt.Sprint(vc.bfdUp); got != "map[both:false vonly:false]" {
-		t.Errorf("vrrp side state %s", got)
+	if len(vc.bfdUp) != 0 {
+		t.Errorf("vrrp side heard the checker fan-out: %v", vc.bfdUp)
 	}
-	snap := c.Snapshot().(BFDSnapshot)
-	if len(snap.Sessions) != 3 || snap.Sessions[0].Name != "both" || snap.Sessions[0].State != "Init" || snap.Sessions[0].Transitions != 4 {
-		t.Errorf("snapshot %+v", snap)
-	}
+}
+
+// TestBFDStatus: the BFD component's snapshot reaches the status view.
+func TestBFDStatus(t *testing.T) {
+	snap := bfdd.Snapshot{Sessions: []status.BFDSession{
+		{Name: "a", Neighbor: "10.0.0.2", State: "Up"}, {Name: "b", Neighbor: "10.0.0.3", State: "Down"}}}
 	st := ConvertSnapshot(&Snapshot{Components: map[string]any{"bfd": snap}}, status.Build{})
-	if len(st.BFDSessions) != 3 || st.BFDSessions[2].Name != "vonly" || st.BFDSessions[2].Neighbor != "10.0.0.3" {
+	if len(st.BFDSessions) != 2 || st.BFDSessions[1].Name != "b" || st.BFDSessions[1].Neighbor != "10.0.0.3" || st.BFDSessions[0].State != "Up" {
 		t.Errorf("status view %+v", st.BFDSessions)
 	}
 }

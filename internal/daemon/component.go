@@ -42,3 +42,13 @@ type VRRPStateObserver interface {
 	// tells whether that state is MASTER.
 	VRRPStateChanged(now time.Time, instance string, master bool)
 }
+
+// BFDObserver is implemented by a component that follows bfd_instance
+// sessions: the VRRP side (track_bfd) and the LVS side (BFD_CHECK). The
+// loop calls it on the loop goroutine whenever a session enters or
+// leaves Up; which sides are told depends on the bfd_instance's `vrrp`
+// and `checker` keywords, as in keepalived (see bfdd.Options).
+type BFDObserver interface {
+	// BFDStateChanged reports that session name is now up (Up) or not.
+	BFDStateChanged(now time.Time, name string, up bool)
+}

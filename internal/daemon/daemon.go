@@ -12,6 +12,7 @@ import (
 
 	"github.com/alived/alived/config"
 	"github.com/alived/alived/config/syntax"
+	"github.com/alived/alived/internal/bfdd"
 	"github.com/alived/alived/internal/lvs"
 	"github.com/alived/alived/internal/notifyconf"
 	"github.com/alived/alived/ipvs"
@@ -155,14 +156,23 @@ func New(opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.cfg = cfg
+	var vc *vrrpComponent
+	if !opts.NoVRRP {
+		vc = newVRRPComponent(d.post, d.goAdapter, log.With("component", "vrrp"), opts.KeepVIPs)
+		vc.observe = d.vrrpStateChanged
+	}
 	// BFD first: it stops last, so its final AdminDown changes reach no
 	// component that is still running. Without VRRP and LVS nobody would
 	// hear of its sessions.
 	if !opts.NoVRRP || !opts.NoLVS {
-		d.comps = append(d.comps, newBFDComponent(d.post, d.goAdapter, log.With("component", "bfd"), d.bfdStateChanged))
+		bo := bfdd.Options{Post: d.post, Go: d.goAdapter, Logger: log.With("component", "bfd"), ToChecker: d.bfdToCheckers}
+		if vc != nil {
+			bo.ToVRRP = vc.BFDStateChanged
+		}
+		d.comps = append(d.comps, bfdd.New(bo))
 	}
-	if !opts.NoVRRP {
-		d.comps = append(d.comps, newVRRPComponent(d.post, d.goAdapter, log.With("component", "vrrp"), opts.KeepVIPs))
+	if vc != nil {
+		d.comps = append(d.comps, vc)
 	}
 	if !opts.NoLVS {
 		repair := opts.IPVSRepairInterval
@@ -177,11 +187,6 @@ func New(opts Options) (*Daemon, error) {
 			return nil, fmt.Errorf("lvs: %w", err)
 		}
 		d.comps = append(d.comps, c)
-	}
-	for _, c := range d.comps {
-		if vc, ok := c.(*vrrpComponent); ok {
-			vc.observe = d.vrrpStateChanged
-		}
 	}
 	for _, c := range d.comps {
 		if err := c.Check(cfg); err != nil {
@@ -452,5 +457,23 @@ func (d *Daemon) vrrpStateChanged(now time.Time, instance string, master bool) {
 		if o, ok := c.(VRRPStateObserver); ok {
 			o.VRRPStateChanged(now, instance, master)
 		}
+	}
+}
+
+// bfdToCheckers passes a bfd_instance's change to every component other
+// than the VRRP side that observes sessions (see BFDObserver): the
+// checker side of keepalived, which BFD_CHECK follows. The BFD component
+// calls it on the loop goroutine for the sessions the checker side hears
+// of; the VRRP side is told directly.
+func (d *Daemon) bfdToCheckers(now time.Time, name string, up bool) {
+	for _, c := range d.comps {
+		o, ok := c.(BFDObserver)
+		if !ok {
+			continue
+		}
+		if _, isVRRP := c.(*vrrpComponent); isVRRP {
+			continue
+		}
+		o.BFDStateChanged(now, name, up)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/alived/alived/internal/bfdd"
 	"github.com/alived/alived/internal/lvs"
 	"github.com/alived/alived/status"
 	"github.com/alived/alived/vrrp"
@@ -94,7 +95,7 @@ func ConvertSnapshot(ds *Snapshot, build status.Build) *status.Snapshot {
 			convertLVS(out, &c)
 		case *lvs.Snapshot:
 			convertLVS(out, c)
-		case BFDSnapshot:
+		case bfdd.Snapshot:
 			out.BFDSessions = append(out.BFDSessions, c.Sessions...)
 		}
 	}
