@@ -15,6 +15,7 @@ import (
 	"github.com/alived/alived/internal/bfdd"
 	"github.com/alived/alived/internal/lvs"
 	"github.com/alived/alived/internal/notifyconf"
+	"github.com/alived/alived/internal/vrrpd"
 	"github.com/alived/alived/ipvs"
 	"github.com/alived/alived/notify"
 )
@@ -156,10 +157,10 @@ func New(opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.cfg = cfg
-	var vc *vrrpComponent
+	var vc *vrrpd.Subsystem
 	if !opts.NoVRRP {
-		vc = newVRRPComponent(d.post, d.goAdapter, log.With("component", "vrrp"), opts.KeepVIPs)
-		vc.observe = d.vrrpStateChanged
+		vc = vrrpd.New(vrrpd.Options{Post: d.post, Go: d.goAdapter, KeepVIPs: opts.KeepVIPs,
+			OnStateChange: d.vrrpStateChanged, Logger: log.With("component", "vrrp")})
 	}
 	// BFD first: it stops last, so its final AdminDown changes reach no
 	// component that is still running. Without VRRP and LVS nobody would
@@ -276,7 +277,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.adapters.Wait()
 	}()
 	d.setNotifier(d.buildNotifier(d.cfg))
-	initTrackFiles(d.cfg, false, d.log)
+	vrrpd.InitTrackFiles(d.cfg, false, d.log)
 	d.restoreOverrides()
 	now := d.now()
 	for i, c := range d.comps {
@@ -393,7 +394,7 @@ func (d *Daemon) reload() error {
 		d.setNotifier(d.buildNotifier(cfg))
 		d.goAdapter(func() { closeNotifier(old, notifierDrainWait) })
 	}
-	initTrackFiles(cfg, true, d.log)
+	vrrpd.InitTrackFiles(cfg, true, d.log)
 	now := d.now()
 	var errs []error
 	for _, c := range d.comps {
@@ -451,7 +452,7 @@ func (d *Daemon) Stop(ctx context.Context) error { return d.send(ctx, cmdStop) }
 
 // vrrpStateChanged passes a VRRP instance's state change to every
 // component that observes them (see VRRPStateObserver). It runs on the
-// loop goroutine, called by the VRRP component.
+// loop goroutine, called by the VRRP side (vrrpd.Options.OnStateChange).
 func (d *Daemon) vrrpStateChanged(now time.Time, instance string, master bool) {
 	for _, c := range d.comps {
 		if o, ok := c.(VRRPStateObserver); ok {
@@ -471,7 +472,7 @@ func (d *Daemon) bfdToCheckers(now time.Time, name string, up bool) {
 		if !ok {
 			continue
 		}
-		if _, isVRRP := c.(*vrrpComponent); isVRRP {
+		if _, isVRRP := c.(*vrrpd.Subsystem); isVRRP {
 			continue
 		}
 		o.BFDStateChanged(now, name, up)
