@@ -57,7 +57,7 @@ type Subsystem struct {
 	state  map[string]status.BFDSession
 
 	// Changes from the runner wait here for the loop (changed,
-	// drain).
+	// flushQueued).
 	mu     sync.Mutex
 	queue  []netio.Change
 	posted bool
@@ -176,7 +176,7 @@ func (c *Subsystem) Snapshot() any {
 // loop. It never blocks: the loop may itself be waiting for the runner
 // (Reload calls Configure), so a blocking hand-over could deadlock when
 // the loop's queue is full. One posting goroutine at a time carries the
-// queue over; it ends when the loop takes the drain or stops.
+// queue over; it ends when the loop takes the flush or stops.
 func (c *Subsystem) changed(ch netio.Change) {
 	c.mu.Lock()
 	c.queue = append(c.queue, ch)
@@ -184,12 +184,12 @@ func (c *Subsystem) changed(ch netio.Change) {
 	c.posted = true
 	c.mu.Unlock()
 	if post {
-		go c.opt.Post(c.drain)
+		go c.opt.Post(c.flushQueued)
 	}
 }
 
-// drain applies the queued changes in order; it runs on the loop.
-func (c *Subsystem) drain(now time.Time) {
+// flushQueued applies the queued changes in order; it runs on the loop.
+func (c *Subsystem) flushQueued(now time.Time) {
 	c.mu.Lock()
 	q := c.queue
 	c.queue, c.posted = nil, false

@@ -119,11 +119,11 @@ type Daemon struct {
 }
 
 // notifierCloseWait bounds how long shutdown waits for queued scripts
-// and mails; notifierDrainWait bounds the drain of a Notifier a reload
-// replaced, which runs off the loop.
+// and mails; notifierFlushWait bounds how long a Notifier a reload
+// replaced may take to finish its queue, which it does off the loop.
 const (
 	notifierCloseWait = 2 * time.Second
-	notifierDrainWait = 10 * time.Second
+	notifierFlushWait = 10 * time.Second
 )
 
 // eventBuffer bounds the queue between adapters and the loop. Adapters
@@ -302,7 +302,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.shutdown()
 		case fn := <-d.events:
 			fn(d.now())
-			// Drain what queued meanwhile before touching the timer again,
+			// Run what queued meanwhile before touching the timer again,
 			// so a burst of adverts costs one publish.
 			for more := true; more; {
 				select {
@@ -392,7 +392,7 @@ func (d *Daemon) reload() error {
 		// queued scripts and mails off the loop.
 		old := d.notifier
 		d.setNotifier(d.buildNotifier(cfg))
-		d.goAdapter(func() { closeNotifier(old, notifierDrainWait) })
+		d.goAdapter(func() { closeNotifier(old, notifierFlushWait) })
 	}
 	vrrpd.InitTrackFiles(cfg, true, d.log)
 	now := d.now()

@@ -440,7 +440,7 @@ func (c *Subsystem) initTrackers(now time.Time, x *vrrpInst) {
 
 // flush performs every action the instances have collected. A sync group
 // makes one instance's input produce actions on its siblings, so every
-// instance is drained.
+// instance is flushed.
 func (c *Subsystem) flush(now time.Time) {
 	for _, x := range c.insts {
 		if x.in.HasReady() {
