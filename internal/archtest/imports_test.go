@@ -57,6 +57,8 @@ var rules = []rule{
 		why: "the config store writes bytes; keepalived syntax is config/edit's business"},
 	{pkg: "internal/textdiff", noStdlib: []string{"os", "os/exec", "syscall", "net"},
 		why: "diffs are pure text functions"},
+	{pkg: "status", tree: true, noProject: runtimePkgs,
+		why: "status is the view every reader shares; it describes the runtime, it does not depend on it"},
 	{pkg: "internal/lvs", tree: true, noProject: []string{"internal/daemon", "internal/vrrpd", "internal/bfdd"},
 		why: "components plug into the loop: the daemon imports them and wires them to each other"},
 	{pkg: "internal/vrrpd", tree: true, noProject: []string{"internal/daemon", "internal/lvs", "internal/bfdd"},

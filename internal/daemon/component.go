@@ -6,10 +6,12 @@ import (
 	"github.com/alived/alived/config"
 )
 
-// Component is a subsystem the loop hosts: the VRRP side today, an LVS side
-// (checkers → reconciler) later. Every method runs on the loop goroutine;
-// a component posts events from its own adapters with the post function it
-// is given at construction and never blocks the loop.
+// Component is a subsystem the loop hosts: the VRRP side (vrrpd.Subsystem),
+// the LVS side (lvs.Subsystem) and BFD (bfdd.Subsystem). Every method runs
+// on the loop goroutine; a component posts events from its own adapters
+// with the post function it is given at construction and never blocks the
+// loop. Each component package asserts at compile time that it satisfies
+// this interface.
 type Component interface {
 	// Name identifies the component in logs and snapshots.
 	Name() string
