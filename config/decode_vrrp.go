@@ -80,23 +80,23 @@ func trackKeywords[T any](get func(*T) *Trackers, owner func(*T) string) []*kwSp
 	return []*kwSpec{
 		on("track_interface", func(d *decoder, n *syntax.Node, t *T) {
 			get(t).Interfaces = append(get(t).Interfaces, trackerBlock(d, n, -253, 253)...)
-		}).owner("internal/daemon"),
+		}).owner("internal/vrrpd"),
 		on("track_script", func(d *decoder, n *syntax.Node, t *T) {
 			ts := check(d, trackerBlock(d, n, -253, 253), t, "script", func(s string) bool { return findScript(d.cfg, s) != nil })
 			get(t).Scripts = append(get(t).Scripts, ts...)
-		}).owner("internal/daemon"),
+		}).owner("internal/vrrpd"),
 		on("track_file", func(d *decoder, n *syntax.Node, t *T) {
 			ts := check(d, trackerBlock(d, n, -254, 254), t, "file", func(s string) bool { return findTrackFile(d.cfg, s) != nil })
 			get(t).Files = append(get(t).Files, ts...)
-		}).owner("internal/daemon"),
+		}).owner("internal/vrrpd"),
 		on("track_process", func(d *decoder, n *syntax.Node, t *T) {
 			ts := check(d, trackerBlock(d, n, -254, 254), t, "process", func(s string) bool { return findTrackProcess(d.cfg, s) != nil })
 			get(t).Processes = append(get(t).Processes, ts...)
-		}).owner("internal/daemon"),
+		}).owner("internal/vrrpd"),
 		on("track_bfd", func(d *decoder, n *syntax.Node, t *T) {
 			ts := check(d, trackerBlock(d, n, -253, 253), t, "bfd", func(s string) bool { return findBFD(d.cfg, s) != nil })
 			get(t).BFDs = append(get(t).BFDs, ts...)
-		}).owner("internal/daemon"),
+		}).owner("internal/vrrpd"),
 	}
 }
 

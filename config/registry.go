@@ -211,8 +211,9 @@ var runtimeOnce = sync.OnceValue(buildRuntimeStatus)
 // status; an alias without an entry of its own shares its target's.
 //
 // The audit is kept here rather than in the decoder registrations because
-// it describes the runtime packages (internal/daemon, internal/lvs, ipvs,
-// healthcheck, notify, cmd/alived), not the parser: "not yet" in it means
+// it describes the runtime packages (internal/daemon, internal/vrrpd,
+// internal/bfdd, internal/lvs, ipvs, healthcheck, notify, cmd/alived), not
+// the parser: "not yet" in it means
 // the runtime warns and ignores, or refuses, while the decoder still
 // accepts and keeps the value.
 func applyRuntimeStatus(info *KeywordInfo) {
@@ -293,7 +294,7 @@ func buildRuntimeStatus() map[string]runtimeEntry {
 		gap(top, k, "not installed")
 	}
 	gap(top, "vrrp_track_process", "processes are not tracked")
-	// bfd_instance (bfd, bfd/netio, internal/daemon/bfd*.go): asynchronous
+	// bfd_instance (bfd, bfd/netio, internal/bfdd, internal/vrrpd/bfd_vrrp.go): asynchronous
 	// mode as keepalived runs it.
 	set(top, "bfd_instance", StatusSupported, "asynchronous mode; no authentication, echo or demand mode (keepalived has none either)")
 	sup("bfd_instance", "neighbor_ip", "source_ip", "min_rx", "min_tx", "idle_tx", "multiplier", "passive",
@@ -309,7 +310,7 @@ func buildRuntimeStatus() map[string]runtimeEntry {
 		gap(sg, k, "group-level tracking is not applied; track in the member instances")
 	}
 
-	// vrrp_instance (internal/daemon/vrrpconfig.go, routes.go, trackers.go).
+	// vrrp_instance (internal/vrrpd/vrrpconfig.go, routes.go, trackers.go).
 	sup(vi, "state", "interface", "virtual_router_id", "priority", "advert_int", "version",
 		"authentication", "virtual_ipaddress_excluded", "track_interface", "track_script", "track_file",
 		"dont_track_primary", "mcast_src_ip", "unicast_src_ip", "mcast_dst_ip", "unicast_peer",
@@ -335,7 +336,7 @@ func buildRuntimeStatus() map[string]runtimeEntry {
 	sup(sg, "group", "notify", "notify_master", "notify_backup", "notify_fault", "notify_stop",
 		"smtp_alert", "sync_group_tracking_weight")
 
-	// vrrp_script and track_file objects (internal/daemon/trackers.go).
+	// vrrp_script and track_file objects (internal/vrrpd/trackers.go).
 	sup("vrrp_script", "script", "interval", "timeout", "weight", "rise", "fall", "init_fail", "user")
 	for _, b := range []string{"track_file", "vrrp_track_file"} {
 		sup(b, "weight")

@@ -44,7 +44,7 @@ type Dispatcher struct {
 	submitted, dropped, done atomic.Uint64
 }
 
-// lane is one key's queue; running says whether a goroutine drains it.
+// lane is one key's queue; running says whether a goroutine delivers its tasks.
 type lane struct {
 	q []Task
 }
@@ -74,7 +74,7 @@ func (d *Dispatcher) Submit(key string, t Task) bool {
 		l = &lane{}
 		d.lanes[key] = l
 		d.wg.Add(1)
-		go d.drain(key, l)
+		go d.deliverQueued(key, l)
 	}
 	if len(l.q) >= d.queueLen {
 		d.dropped.Add(1)
@@ -85,9 +85,10 @@ func (d *Dispatcher) Submit(key string, t Task) bool {
 	return true
 }
 
-// drain runs key's tasks in order until its queue is empty, then removes
-// the lane. A lane in the map always has exactly one drain goroutine.
-func (d *Dispatcher) drain(key string, l *lane) {
+// deliverQueued runs key's tasks in order until its queue is empty, then
+// removes the lane. A lane in the map always has exactly one
+// deliverQueued goroutine.
+func (d *Dispatcher) deliverQueued(key string, l *lane) {
 	defer d.wg.Done()
 	for {
 		d.mu.Lock()

@@ -23,7 +23,8 @@ type rule struct {
 	exceptSelf []string // subpackages of pkg exempt from the rule
 }
 
-var runtimePkgs = []string{"vrrp", "bfd", "ipvs", "healthcheck", "notify", "api", "metrics", "internal/daemon"}
+var runtimePkgs = []string{"vrrp", "bfd", "ipvs", "healthcheck", "notify", "api", "metrics", "internal/daemon",
+	"internal/lvs", "internal/vrrpd", "internal/bfdd"}
 
 var rules = []rule{
 	{pkg: "config", tree: true, noProject: runtimePkgs,
@@ -56,6 +57,14 @@ var rules = []rule{
 		why: "the config store writes bytes; keepalived syntax is config/edit's business"},
 	{pkg: "internal/textdiff", noStdlib: []string{"os", "os/exec", "syscall", "net"},
 		why: "diffs are pure text functions"},
+	{pkg: "status", tree: true, noProject: runtimePkgs,
+		why: "status is the view every reader shares; it describes the runtime, it does not depend on it"},
+	{pkg: "internal/lvs", tree: true, noProject: []string{"internal/daemon", "internal/vrrpd", "internal/bfdd"},
+		why: "components plug into the loop: the daemon imports them and wires them to each other"},
+	{pkg: "internal/vrrpd", tree: true, noProject: []string{"internal/daemon", "internal/lvs", "internal/bfdd"},
+		why: "components plug into the loop: the daemon imports them and wires them to each other"},
+	{pkg: "internal/bfdd", tree: true, noProject: []string{"internal/daemon", "internal/lvs", "internal/vrrpd"},
+		why: "components plug into the loop: the daemon imports them and wires them to each other"},
 }
 
 type listed struct {

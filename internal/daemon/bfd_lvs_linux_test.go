@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alived/alived/internal/bfdd"
 	"github.com/alived/alived/internal/netlab"
 	"github.com/alived/alived/internal/testenv"
 	"github.com/alived/alived/ipvs"
@@ -138,7 +139,7 @@ virtual_server 192.0.2.10 80 {
 		if s == nil {
 			return ""
 		}
-		b, _ := s.Components["bfd"].(BFDSnapshot)
+		b, _ := s.Components["bfd"].(bfdd.Snapshot)
 		if len(b.Sessions) != 1 {
 			return ""
 		}
@@ -160,7 +161,7 @@ virtual_server 192.0.2.10 80 {
 	// Reload as a diff: the unchanged session keeps its state, and new
 	// timers go through a Poll Sequence without leaving Up.
 	transitions := func() int {
-		b, _ := d.Snapshot().Components["bfd"].(BFDSnapshot)
+		b, _ := d.Snapshot().Components["bfd"].(bfdd.Snapshot)
 		return b.Sessions[0].Transitions
 	}
 	before := transitions()

@@ -1,161 +1,17 @@
 package daemon
 
 import (
+	"bytes"
 	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/alived/alived/bfd"
-	"github.com/alived/alived/bfd/netio"
+	"github.com/alived/alived/internal/bfdd"
+	"github.com/alived/alived/internal/vrrpd"
 	"github.com/alived/alived/status"
-	"github.com/alived/alived/vrrp"
 )
-
-const bfdConf = `
-bfd_instance plain {
-    neighbor_ip 10.0.0.2
-}
-bfd_instance heavy {
-    neighbor_ip 10.0.0.3
-    weight 30
-}
-bfd_instance rev {
-    neighbor_ip 10.0.0.4
-    weight -20 reverse
-}
-vrrp_instance VI {
-    interface eth0
-    virtual_router_id 7
-    priority 100
-    virtual_ipaddress {
-        10.0.0.50
-    }
-    track_bfd {
-        plain
-        heavy
-        rev
-    }
-}
-vrrp_instance VO {
-    interface eth0
-    virtual_router_id 8
-    priority 100
-    virtual_ipaddress {
-        10.0.0.51
-    }
-    track_bfd {
-        heavy weight -10
-    }
-}
-`
-
-// TestTrackBFDMapping: a track_bfd entry takes the bfd_instance's weight
-// and direction unless it gives its own.
-func TestTrackBFDMapping(t *testing.T) {
-	cfg := loadConf(t, bfdConf)
-	got := map[string]string{}
-	for _, v := range cfg.Instances {
-		spec, err := mapInstance(&cfg.Global, cfg, v, testIfaces)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range spec.Trackers {
-			if r.Kind == trackBFD {
-				got[v.Name+"/"+r.id()] = fmt.Sprintf("%d/%v", r.Weight, r.Reverse)
-			}
-		}
-	}
-	want := map[string]string{"VI/bfd:plain": "0/false", "VI/bfd:heavy": "30/false", "VI/bfd:rev": "-20/true", "VO/bfd:heavy": "-10/false"}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("trackers %v, want %v", got, want)
-	}
-}
-
-// TestTrackBFDPriority: keepalived's track_bfd arithmetic (vrrp_track.c):
-// weight 0 is FAULT while down (while up with reverse); a positive weight
-// is added while up, a negative one subtracted while down; reverse
-// negates the weight (subtract while up / add while down).
-func TestTrackBFDPriority(t *testing.T) {
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		weight  int
-		reverse bool
-		up      bool
-		prio    int
-		fault   bool
-	}{
-		{0, false, false, 100, true},
-		{0, false, true, 100, false},
-		{0, true, true, 100, true},
-		{0, true, false, 100, false},
-		{30, false, true, 130, false},
-		{30, false, false, 100, false},
-		{-20, false, true, 100, false},
-		{-20, false, false, 80, false},
-		{30, true, true, 70, false},
-		{30, true, false, 100, false},
-		{-20, true, true, 100, false},
-		{-20, true, false, 120, false},
-	} {
-		t.Run(fmt.Sprintf("w%d/rev=%v/up=%v", tc.weight, tc.reverse, tc.up), func(t *testing.T) {
-			cfg := loadConf(t, bfdConf)
-			spec, err := mapInstance(&cfg.Global, cfg, cfg.Instances[0], testIfaces)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Only the one tracker under test.
-			spec.Trackers = []trackRef{{Kind: trackBFD, Name: "s", Weight: tc.weight, Reverse: tc.reverse}}
-			in, err := vrrp.New(spec.Core)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := &vrrpComponent{log: slog.New(slog.DiscardHandler), byName: map[string]*vrrpInst{}}
-			x := &vrrpInst{spec: spec, in: in}
-			c.insts = []*vrrpInst{x}
-			c.applyBFD(now, x, spec.Trackers[0]) // start-up: never Up yet
-			if err := in.Start(now); err != nil {
-				t.Fatal(err)
-			}
-			c.bfdUp = map[string]bool{"s": tc.up}
-			c.applyBFD(now, x, spec.Trackers[0])
-			if got := int(in.EffectivePriority()); got != tc.prio {
-				t.Errorf("priority %d, want %d", got, tc.prio)
-			}
-			if got := in.State() == vrrp.StateFault; got != tc.fault {
-				t.Errorf("fault %v, want %v (state %v)", got, tc.fault, in.State())
-			}
-		})
-	}
-}
-
-// TestTrackBFDStartsDown: before a session was ever Up a weight-0 track
-// holds the instance in FAULT, as keepalived's bfd_up starts false.
-func TestTrackBFDStartsDown(t *testing.T) {
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	cfg := loadConf(t, bfdConf)
-	spec, err := mapInstance(&cfg.Global, cfg, cfg.Instances[0], testIfaces)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := vrrp.New(spec.Core)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &vrrpComponent{log: slog.New(slog.DiscardHandler), byName: map[string]*vrrpInst{}}
-	x := &vrrpInst{spec: spec, in: in}
-	for _, r := range spec.Trackers {
-		if r.Kind == trackBFD {
-			c.applyBFD(now, x, r)
-		}
-	}
-	if err := in.Start(now); err != nil {
-		t.Fatal(err)
-	}
-	if in.State() != vrrp.StateFault {
-		t.Fatalf("state %v, want FAULT until plain is Up", in.State())
-	}
-}
 
 type bfdObserverFunc func(name string, up bool)
 
@@ -168,48 +24,34 @@ type fakeObserverComp struct {
 	bfdObserverFunc
 }
 
-// TestBFDFanOut: only entering or leaving Up is reported; `vrrp` and
-// `checker` choose who hears it (both when neither is given).
-func TestBFDFanOut(t *testing.T) {
-	cfg := loadConf(t, `
-bfd_instance both {
-    neighbor_ip 10.0.0.2
-}
-bfd_instance vonly {
-    neighbor_ip 10.0.0.3
-    vrrp
-}
-bfd_instance conly {
-    neighbor_ip 10.0.0.4
-    checker
-}
-`)
+// TestBFDToCheckers: the checker side's fan-out tells every component
+// that observes BFD except the VRRP side, which the BFD component tells
+// directly (bfdd tests which side hears which session).
+func TestBFDToCheckers(t *testing.T) {
 	var checker []string
-	vc := &vrrpComponent{log: slog.New(slog.DiscardHandler), byName: map[string]*vrrpInst{}}
+	var vrrpLog bytes.Buffer
+	vc := vrrpd.New(vrrpd.Options{Logger: slog.New(slog.NewTextHandler(&vrrpLog, nil))})
 	obs := &fakeObserverComp{bfdObserverFunc: func(name string, up bool) { checker = append(checker, fmt.Sprintf("%s=%v", name, up)) }}
 	d := &Daemon{comps: []Component{vc, obs}}
-	c := newBFDComponent(nil, nil, slog.New(slog.DiscardHandler), d.bfdStateChanged)
-	for _, b := range cfg.BFDInstances {
-		c.insts[b.Name] = b
-	}
 	now := time.Now()
-	for _, name := range []string{"both", "vonly", "conly"} {
-		for _, ch := range [][2]bfd.State{{bfd.StateDown, bfd.StateInit}, {bfd.StateInit, bfd.StateUp}, {bfd.StateUp, bfd.StateDown}, {bfd.StateDown, bfd.StateInit}} {
-			c.apply(now, netio.Change{Name: name, From: ch[0], To: ch[1]})
-		}
-	}
-	if got := fmt.Sprint(checker); got != "[both=true both=false conly=true conly=false]" {
+	d.bfdToCheckers(now, "s", true)
+	d.bfdToCheckers(now, "s", false)
+	if got := fmt.Sprint(checker); got != "[s=true s=false]" {
 		t.Errorf("checker side heard %s", got)
 	}
-	if got := fmt.Sprint(vc.bfdUp); got != "map[both:false vonly:false]" {
-		t.Errorf("vrrp side state %s", got)
+	// The VRRP side logs every session change it hears of.
+	vc.BFDStateChanged(now, "direct", true)
+	if got := vrrpLog.String(); strings.Contains(got, "bfd=s") || !strings.Contains(got, "bfd=direct") {
+		t.Errorf("vrrp side's log %q: want only the direct change", got)
 	}
-	snap := c.Snapshot().(BFDSnapshot)
-	if len(snap.Sessions) != 3 || snap.Sessions[0].Name != "both" || snap.Sessions[0].State != "Init" || snap.Sessions[0].Transitions != 4 {
-		t.Errorf("snapshot %+v", snap)
-	}
+}
+
+// TestBFDStatus: the BFD component's snapshot reaches the status view.
+func TestBFDStatus(t *testing.T) {
+	snap := bfdd.Snapshot{Sessions: []status.BFDSession{
+		{Name: "a", Neighbor: "10.0.0.2", State: "Up"}, {Name: "b", Neighbor: "10.0.0.3", State: "Down"}}}
 	st := ConvertSnapshot(&Snapshot{Components: map[string]any{"bfd": snap}}, status.Build{})
-	if len(st.BFDSessions) != 3 || st.BFDSessions[2].Name != "vonly" || st.BFDSessions[2].Neighbor != "10.0.0.3" {
+	if len(st.BFDSessions) != 2 || st.BFDSessions[1].Name != "b" || st.BFDSessions[1].Neighbor != "10.0.0.3" || st.BFDSessions[0].State != "Up" {
 		t.Errorf("status view %+v", st.BFDSessions)
 	}
 }

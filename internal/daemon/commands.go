@@ -17,9 +17,12 @@ import (
 // (alivectl, the web UI) drives the daemon with; the status reader
 // (metrics, dumps) never gets a handle on them.
 
-// previewer is a component that can tell what a reload would change
-// without changing anything.
-type previewer interface {
+// Previewer is implemented by a component that can tell what a reload
+// would change without changing anything (the VRRP and LVS sides); Preview
+// asks every one, on the loop goroutine, after every component's Check
+// accepted cfg.
+type Previewer interface {
+	// Preview adds to out what Reload(cfg) would do.
 	Preview(cfg *config.Config, out *status.Preview)
 }
 
@@ -55,7 +58,7 @@ func (d *Daemon) Preview(ctx context.Context, cfg *config.Config) (*status.Previ
 			return err
 		}
 		for _, c := range d.comps {
-			if pv, ok := c.(previewer); ok {
+			if pv, ok := c.(Previewer); ok {
 				pv.Preview(cfg, p)
 			}
 		}

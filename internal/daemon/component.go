@@ -6,10 +6,12 @@ import (
 	"github.com/alived/alived/config"
 )
 
-// Component is a subsystem the loop hosts: the VRRP side today, an LVS side
-// (checkers → reconciler) later. Every method runs on the loop goroutine;
-// a component posts events from its own adapters with the post function it
-// is given at construction and never blocks the loop.
+// Component is a subsystem the loop hosts: the VRRP side (vrrpd.Subsystem),
+// the LVS side (lvs.Subsystem) and BFD (bfdd.Subsystem). Every method runs
+// on the loop goroutine; a component posts events from its own adapters
+// with the post function it is given at construction and never blocks the
+// loop. Each component package asserts at compile time that it satisfies
+// this interface.
 type Component interface {
 	// Name identifies the component in logs and snapshots.
 	Name() string
@@ -41,4 +43,14 @@ type VRRPStateObserver interface {
 	// VRRPStateChanged reports that instance entered a new state; master
 	// tells whether that state is MASTER.
 	VRRPStateChanged(now time.Time, instance string, master bool)
+}
+
+// BFDObserver is implemented by a component that follows bfd_instance
+// sessions: the VRRP side (track_bfd) and the LVS side (BFD_CHECK). The
+// loop calls it on the loop goroutine whenever a session enters or
+// leaves Up; which sides are told depends on the bfd_instance's `vrrp`
+// and `checker` keywords, as in keepalived (see bfdd.Options).
+type BFDObserver interface {
+	// BFDStateChanged reports that session name is now up (Up) or not.
+	BFDStateChanged(now time.Time, name string, up bool)
 }

@@ -12,8 +12,10 @@ import (
 
 	"github.com/alived/alived/config"
 	"github.com/alived/alived/config/syntax"
+	"github.com/alived/alived/internal/bfdd"
 	"github.com/alived/alived/internal/lvs"
 	"github.com/alived/alived/internal/notifyconf"
+	"github.com/alived/alived/internal/vrrpd"
 	"github.com/alived/alived/ipvs"
 	"github.com/alived/alived/notify"
 )
@@ -117,11 +119,11 @@ type Daemon struct {
 }
 
 // notifierCloseWait bounds how long shutdown waits for queued scripts
-// and mails; notifierDrainWait bounds the drain of a Notifier a reload
-// replaced, which runs off the loop.
+// and mails; notifierFlushWait bounds how long a Notifier a reload
+// replaced may take to finish its queue, which it does off the loop.
 const (
 	notifierCloseWait = 2 * time.Second
-	notifierDrainWait = 10 * time.Second
+	notifierFlushWait = 10 * time.Second
 )
 
 // eventBuffer bounds the queue between adapters and the loop. Adapters
@@ -155,14 +157,23 @@ func New(opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.cfg = cfg
+	var vc *vrrpd.Subsystem
+	if !opts.NoVRRP {
+		vc = vrrpd.New(vrrpd.Options{Post: d.post, Go: d.goAdapter, KeepVIPs: opts.KeepVIPs,
+			OnStateChange: d.vrrpStateChanged, Logger: log.With("component", "vrrp")})
+	}
 	// BFD first: it stops last, so its final AdminDown changes reach no
 	// component that is still running. Without VRRP and LVS nobody would
 	// hear of its sessions.
 	if !opts.NoVRRP || !opts.NoLVS {
-		d.comps = append(d.comps, newBFDComponent(d.post, d.goAdapter, log.With("component", "bfd"), d.bfdStateChanged))
+		bo := bfdd.Options{Post: d.post, Go: d.goAdapter, Logger: log.With("component", "bfd"), ToChecker: d.bfdToCheckers}
+		if vc != nil {
+			bo.ToVRRP = vc.BFDStateChanged
+		}
+		d.comps = append(d.comps, bfdd.New(bo))
 	}
-	if !opts.NoVRRP {
-		d.comps = append(d.comps, newVRRPComponent(d.post, d.goAdapter, log.With("component", "vrrp"), opts.KeepVIPs))
+	if vc != nil {
+		d.comps = append(d.comps, vc)
 	}
 	if !opts.NoLVS {
 		repair := opts.IPVSRepairInterval
@@ -177,11 +188,6 @@ func New(opts Options) (*Daemon, error) {
 			return nil, fmt.Errorf("lvs: %w", err)
 		}
 		d.comps = append(d.comps, c)
-	}
-	for _, c := range d.comps {
-		if vc, ok := c.(*vrrpComponent); ok {
-			vc.observe = d.vrrpStateChanged
-		}
 	}
 	for _, c := range d.comps {
 		if err := c.Check(cfg); err != nil {
@@ -271,7 +277,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.adapters.Wait()
 	}()
 	d.setNotifier(d.buildNotifier(d.cfg))
-	initTrackFiles(d.cfg, false, d.log)
+	vrrpd.InitTrackFiles(d.cfg, false, d.log)
 	d.restoreOverrides()
 	now := d.now()
 	for i, c := range d.comps {
@@ -296,7 +302,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.shutdown()
 		case fn := <-d.events:
 			fn(d.now())
-			// Drain what queued meanwhile before touching the timer again,
+			// Run what queued meanwhile before touching the timer again,
 			// so a burst of adverts costs one publish.
 			for more := true; more; {
 				select {
@@ -392,9 +398,9 @@ func (d *Daemon) reloadTo(cfg *config.Config) error {
 		// queued scripts and mails off the loop.
 		old := d.notifier
 		d.setNotifier(d.buildNotifier(cfg))
-		d.goAdapter(func() { closeNotifier(old, notifierDrainWait) })
+		d.goAdapter(func() { closeNotifier(old, notifierFlushWait) })
 	}
-	initTrackFiles(cfg, true, d.log)
+	vrrpd.InitTrackFiles(cfg, true, d.log)
 	now := d.now()
 	var errs []error
 	for _, c := range d.comps {
@@ -452,11 +458,29 @@ func (d *Daemon) Stop(ctx context.Context) error { return d.send(ctx, cmdStop) }
 
 // vrrpStateChanged passes a VRRP instance's state change to every
 // component that observes them (see VRRPStateObserver). It runs on the
-// loop goroutine, called by the VRRP component.
+// loop goroutine, called by the VRRP side (vrrpd.Options.OnStateChange).
 func (d *Daemon) vrrpStateChanged(now time.Time, instance string, master bool) {
 	for _, c := range d.comps {
 		if o, ok := c.(VRRPStateObserver); ok {
 			o.VRRPStateChanged(now, instance, master)
 		}
+	}
+}
+
+// bfdToCheckers passes a bfd_instance's change to every component other
+// than the VRRP side that observes sessions (see BFDObserver): the
+// checker side of keepalived, which BFD_CHECK follows. The BFD component
+// calls it on the loop goroutine for the sessions the checker side hears
+// of; the VRRP side is told directly.
+func (d *Daemon) bfdToCheckers(now time.Time, name string, up bool) {
+	for _, c := range d.comps {
+		o, ok := c.(BFDObserver)
+		if !ok {
+			continue
+		}
+		if _, isVRRP := c.(*vrrpd.Subsystem); isVRRP {
+			continue
+		}
+		o.BFDStateChanged(now, name, up)
 	}
 }

@@ -9,10 +9,13 @@ import (
 	"github.com/alived/alived/notify"
 )
 
-// notifierUser is a component that notifies through the daemon's one
-// Notifier. The daemon hands it the Notifier before Start and again when a
-// reload replaces it; the component never closes it.
-type notifierUser interface {
+// NotifierUser is implemented by a component that notifies through the
+// daemon's one Notifier (the VRRP and LVS sides), so each FIFO has one
+// writer. The daemon hands it the Notifier, on the loop goroutine, before
+// Start and again when a reload replaces it; the component never closes
+// it.
+type NotifierUser interface {
+	// SetNotifier makes n the Notifier the component notifies through.
 	SetNotifier(n *notify.Notifier)
 }
 
@@ -25,7 +28,7 @@ func (d *Daemon) buildNotifier(cfg *config.Config) *notify.Notifier {
 func (d *Daemon) setNotifier(n *notify.Notifier) {
 	d.notifier = n
 	for _, c := range d.comps {
-		if u, ok := c.(notifierUser); ok {
+		if u, ok := c.(NotifierUser); ok {
 			u.SetNotifier(n)
 		}
 	}

@@ -7,17 +7,24 @@ import (
 	"time"
 
 	"github.com/alived/alived/internal/lvs"
+	"github.com/alived/alived/internal/vrrpd"
 	"github.com/alived/alived/ipvs"
-	"github.com/alived/alived/vrrp"
 )
 
-// The LVS side must keep observing VRRP states through the loop.
-var _ VRRPStateObserver = (*lvs.Subsystem)(nil)
+// The LVS side must keep observing VRRP states and BFD sessions, sharing
+// the daemon's Notifier and previewing reloads through the loop.
+var (
+	_ VRRPStateObserver = (*lvs.Subsystem)(nil)
+	_ BFDObserver       = (*lvs.Subsystem)(nil)
+	_ NotifierUser      = (*lvs.Subsystem)(nil)
+	_ Previewer         = (*lvs.Subsystem)(nil)
+)
 
-// TestVRRPStateReachesLVSSyncDaemon: a state change the VRRP component
-// performs reaches the LVS component through the daemon (the two never
+// TestVRRPStateReachesLVSSyncDaemon: a state change the VRRP side reports
+// (vrrpd.Options.OnStateChange, which vrrpd tests for replayed transitions
+// too) reaches the LVS component through the daemon (the two never
 // import each other), and moves the kernel's sync daemon: MASTER runs it
-// as master, BACKUP as backup. Replayed (quiet) transitions count too.
+// as master, BACKUP as backup.
 func TestVRRPStateReachesLVSSyncDaemon(t *testing.T) {
 	conf := `global_defs {
     router_id test
@@ -42,11 +49,11 @@ vrrp_instance VI_1 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var vc *vrrpComponent
+	var vc *vrrpd.Subsystem
 	var lc *lvs.Subsystem
 	for _, c := range d.comps {
 		switch c := c.(type) {
-		case *vrrpComponent:
+		case *vrrpd.Subsystem:
 			vc = c
 		case *lvs.Subsystem:
 			lc = c
@@ -60,17 +67,14 @@ vrrp_instance VI_1 {
 		t.Fatal(err)
 	}
 	defer lc.Stop(now)
-	// quiet keeps perform from running notify scripts (no notifier here)
-	// and is also the reload-replay path, which observers still hear.
-	x := &vrrpInst{spec: &instanceSpec{Name: "VI_1"}, quiet: true}
 	for _, step := range []struct {
-		to   vrrp.State
-		want ipvs.SyncState
-	}{{vrrp.StateBackup, ipvs.SyncBackup}, {vrrp.StateMaster, ipvs.SyncMaster}, {vrrp.StateFault, ipvs.SyncBackup}} {
-		vc.perform(now, x, vrrp.Action{Kind: vrrp.ActNotify, To: step.to})
+		master bool
+		want   ipvs.SyncState
+	}{{false, ipvs.SyncBackup}, {true, ipvs.SyncMaster}, {false, ipvs.SyncBackup}} {
+		d.vrrpStateChanged(now, "VI_1", step.master)
 		got := fake.SyncDaemons()
 		if len(got) != 1 || got[step.want].SyncID != 3 {
-			t.Fatalf("after %v: sync daemons %+v, want only %v with id 3", step.to, got, step.want)
+			t.Fatalf("after master=%v: sync daemons %+v, want only %v with id 3", step.master, got, step.want)
 		}
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/alived/alived/internal/bfdd"
 	"github.com/alived/alived/internal/lvs"
+	"github.com/alived/alived/internal/vrrpd"
 	"github.com/alived/alived/status"
 	"github.com/alived/alived/vrrp"
 )
@@ -86,22 +88,22 @@ func ConvertSnapshot(ds *Snapshot, build status.Build) *status.Snapshot {
 	slices.Sort(names)
 	for _, n := range names {
 		switch c := ds.Components[n].(type) {
-		case VRRPSnapshot:
+		case vrrpd.Snapshot:
 			convertVRRP(out, &c)
-		case *VRRPSnapshot:
+		case *vrrpd.Snapshot:
 			convertVRRP(out, c)
 		case lvs.Snapshot:
 			convertLVS(out, &c)
 		case *lvs.Snapshot:
 			convertLVS(out, c)
-		case BFDSnapshot:
+		case bfdd.Snapshot:
 			out.BFDSessions = append(out.BFDSessions, c.Sessions...)
 		}
 	}
 	return out
 }
 
-func convertVRRP(out *status.Snapshot, v *VRRPSnapshot) {
+func convertVRRP(out *status.Snapshot, v *vrrpd.Snapshot) {
 	scriptSeen := map[string]bool{}
 	for _, is := range v.Instances {
 		in := status.Instance{
@@ -146,7 +148,7 @@ func convertVRRP(out *status.Snapshot, v *VRRPSnapshot) {
 	}
 }
 
-// convertTracker turns the core's tracker (named by trackRef.id: "if:",
+// convertTracker turns the core's tracker (named by vrrpd's trackRef.id: "if:",
 // "script:" or "file:" and the object's name) into a status.Tracker whose
 // Weight is what it adds to the priority now, as the core computes it: a
 // positive weight while up, a negative one while down.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/alived/alived/internal/lvs"
+	"github.com/alived/alived/internal/vrrpd"
 	"github.com/alived/alived/status"
 	"github.com/alived/alived/vrrp"
 )
@@ -13,8 +14,8 @@ import (
 func TestConvertSnapshot(t *testing.T) {
 	t0 := time.Unix(1_700_000_000, 0)
 	ds := &Snapshot{Taken: t0, ConfigFile: "/etc/k.conf", Reloads: 1, Components: map[string]any{
-		"vrrp": VRRPSnapshot{
-			Instances: []InstanceSnapshot{{
+		"vrrp": vrrpd.Snapshot{
+			Instances: []vrrpd.InstanceSnapshot{{
 				Snapshot: vrrp.Snapshot{Name: "VI_1", VRID: 51, Version: 2, State: vrrp.StateMaster, BasePriority: 100,
 					EffectivePriority: 90, MasterAddr: netip.MustParseAddr("10.0.0.2"), Since: t0,
 					Stats: vrrp.Stats{AdvertSent: 4, AuthFailure: 2},

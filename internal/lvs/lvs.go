@@ -428,12 +428,12 @@ func (s *Subsystem) queueForLoop(add func()) {
 	}
 	s.mu.Unlock()
 	if post {
-		s.opt.Post(s.drain)
+		s.opt.Post(s.flushQueued)
 	}
 }
 
-// drain applies queued transitions; it runs on the loop.
-func (s *Subsystem) drain(time.Time) {
+// flushQueued applies queued transitions; it runs on the loop.
+func (s *Subsystem) flushQueued(time.Time) {
 	s.mu.Lock()
 	q, cq := s.queue, s.checkQueue
 	s.queue, s.checkQueue, s.posted = nil, nil, false
@@ -643,7 +643,7 @@ func (s *Subsystem) Stop(now time.Time) {
 	// The scheduler reports omega servers down before Run returns; those
 	// transitions wait in the queue.
 	s.done.Wait()
-	s.drain(now)
+	s.flushQueued(now)
 	for _, vp := range s.plan.VirtualServers {
 		if vp.Omega && s.pool.QuorumUp(vp.Name) {
 			s.quorumEvent(vp, false)

@@ -1,4 +1,4 @@
-package daemon
+package vrrpd
 
 import (
 	"reflect"
@@ -27,14 +27,14 @@ func groupSigs(cfg *config.Config) map[string]string {
 	return out
 }
 
-// Reload implements Component. Instances are matched as keepalived
+// Reload applies cfg as a diff. Instances are matched as keepalived
 // matches them (instanceKey). A matched instance whose protocol settings,
 // trackers and sync group are unchanged is kept as it is; a matched one
 // whose settings changed is re-created in the state it was in ("adopted":
 // a master stays master without an election, keeps its VIPs and only gains
 // or loses the ones the change adds or removes); new instances start as at
 // start-up and removed ones stop (a master hands over with priority 0).
-func (c *vrrpComponent) Reload(now time.Time, cfg *config.Config) error {
+func (c *Subsystem) Reload(now time.Time, cfg *config.Config) error {
 	specs, err := c.plan(cfg)
 	if err != nil {
 		return err
@@ -125,7 +125,7 @@ func (c *vrrpComponent) Reload(now time.Time, cfg *config.Config) error {
 // to MASTER at once by running its clock ahead to its start-up deadline,
 // with the notifies of that replayed transition suppressed; VIPs the new
 // configuration no longer has are removed.
-func (c *vrrpComponent) adopt(now time.Time, x *vrrpInst, prev *vrrpInst) {
+func (c *Subsystem) adopt(now time.Time, x *vrrpInst, prev *vrrpInst) {
 	c.initTrackers(now, x)
 	if prev == nil {
 		if err := x.in.Start(now); err != nil {
@@ -170,7 +170,7 @@ func vipsNotIn(a, b []netio.VIP) []netio.VIP {
 }
 
 // closeUnusedSockets closes sockets no instance uses any more.
-func (c *vrrpComponent) closeUnusedSockets() {
+func (c *Subsystem) closeUnusedSockets() {
 	for k, s := range c.socks {
 		if len(s.byVRID) == 0 {
 			_ = s.conn.Close()
@@ -205,7 +205,7 @@ type reloadPair struct {
 // (keepable), with a sync group re-created as a whole when one member
 // changed. old holds the running instances the candidate drops. It changes
 // nothing, so Preview shares it.
-func (c *vrrpComponent) matchReload(specs []*instanceSpec, cfg *config.Config) (pairs []*reloadPair, keepable map[string]bool, old map[instanceKey]*vrrpInst) {
+func (c *Subsystem) matchReload(specs []*instanceSpec, cfg *config.Config) (pairs []*reloadPair, keepable map[string]bool, old map[instanceKey]*vrrpInst) {
 	oldSigs := groupSigs(c.cfg)
 	newSigs := groupSigs(cfg)
 	old = map[instanceKey]*vrrpInst{}
@@ -241,7 +241,7 @@ func (c *vrrpComponent) matchReload(specs []*instanceSpec, cfg *config.Config) (
 
 // Preview fills in what Reload(cfg) would do to the VRRP instances,
 // changing nothing. cfg must have passed Check.
-func (c *vrrpComponent) Preview(cfg *config.Config, out *status.Preview) {
+func (c *Subsystem) Preview(cfg *config.Config, out *status.Preview) {
 	specs, err := c.plan(cfg)
 	if err != nil {
 		out.Warnings = append(out.Warnings, "vrrp: "+err.Error())

@@ -1,4 +1,4 @@
-package daemon
+package vrrpd
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package daemon
+package vrrpd
 
 import (
 	"time"
@@ -32,8 +32,10 @@ func trackBFDs(cfg *config.Config, v *config.VRRPInstance) []trackRef {
 	return out
 }
 
-// BFDStateChanged implements BFDObserver.
-func (c *vrrpComponent) BFDStateChanged(now time.Time, name string, up bool) {
+// BFDStateChanged records that bfd_instance name entered (up) or left
+// Up and applies it to the instances that track it (the daemon passes
+// it to the BFD component as its ToVRRP).
+func (c *Subsystem) BFDStateChanged(now time.Time, name string, up bool) {
 	if c.stopped {
 		return
 	}
@@ -58,7 +60,7 @@ func (c *vrrpComponent) BFDStateChanged(now time.Time, name string, up bool) {
 // weight is subtracted while up, a negative one added while down; weight
 // 0 reverse is FAULT while up): in the core's terms that is the negated
 // weight with the state inverted.
-func (c *vrrpComponent) applyBFD(now time.Time, x *vrrpInst, r trackRef) {
+func (c *Subsystem) applyBFD(now time.Time, x *vrrpInst, r trackRef) {
 	up, w := c.bfdUp[r.Name], r.Weight
 	if r.Reverse {
 		up, w = !up, -w

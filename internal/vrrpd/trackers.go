@@ -1,4 +1,4 @@
-package daemon
+package vrrpd
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ import (
 // trackers owns the vrrp_script and track_file objects: their state lives
 // on the loop, their runners are adapters that post results.
 type trackers struct {
-	c       *vrrpComponent
+	c       *Subsystem
 	scripts map[string]*scriptState
 	files   map[string]*fileState
 	// watch reports track file changes (inotify); nil until the first
@@ -52,7 +52,7 @@ type fileState struct {
 // not available (keepalived needs inotify; alived falls back to this).
 const trackFilePoll = 200 * time.Millisecond
 
-func newTrackers(c *vrrpComponent) *trackers {
+func newTrackers(c *Subsystem) *trackers {
 	return &trackers{c: c, scripts: map[string]*scriptState{}, files: map[string]*fileState{}}
 }
 
@@ -209,14 +209,14 @@ func (t *trackers) watcher() *filewatch.Watcher {
 	return w
 }
 
-// initTrackFiles applies track_file's init_file before the components
+// InitTrackFiles applies track_file's init_file before the components
 // read the files, as keepalived does when it reads the configuration: a
 // missing file is created holding the init value; with overwrite an
 // existing regular file is rewritten too, but only at start, not on
 // reload (a reload must not undo what an operator wrote). Both the VRRP
 // trackers and FILE_CHECK read these files, so the daemon does this once
 // for both.
-func initTrackFiles(cfg *config.Config, reload bool, log *slog.Logger) {
+func InitTrackFiles(cfg *config.Config, reload bool, log *slog.Logger) {
 	for _, f := range cfg.TrackFiles {
 		if err := initTrackFile(f, reload); err != nil {
 			log.Error("track_file: init_file", "file", f.Name, "err", err)

@@ -1,4 +1,12 @@
-package daemon
+// Package vrrpd is the daemon's VRRP side: every vrrp_instance and
+// vrrp_sync_group with their sockets, virtual addresses, routes and rules,
+// GARP/NA announcements, trackers (interfaces, vrrp_script, track_file,
+// track_bfd) and notifications. The protocol itself is the pure core in
+// package vrrp; this package is its I/O and configuration around it. The
+// daemon's loop hosts the Subsystem as one of its components, as it hosts
+// internal/lvs and internal/bfdd; this package does not import the daemon,
+// which wires it to the others through Options and exported methods.
+package vrrpd
 
 import (
 	"context"
@@ -16,10 +24,34 @@ import (
 	"github.com/alived/alived/vrrp/netio"
 )
 
-// vrrpComponent hosts every vrrp_instance and vrrp_sync_group. All of its
-// fields belong to the loop goroutine; its adapters (socket readers, the
-// link monitor, tracker runners) only post events.
-type vrrpComponent struct {
+// Options configure a Subsystem.
+type Options struct {
+	// Post hands a function to the owning event loop, which runs it on the
+	// loop goroutine (the daemon's post). The adapters (socket readers,
+	// the link monitor, tracker runners) reach the Subsystem this way.
+	// Required by Start.
+	Post func(func(now time.Time))
+	// Go runs an adapter goroutine the owner waits for before it exits
+	// (the daemon's adapter group). Required by Start.
+	Go func(func())
+	// KeepVIPs leaves virtual addresses, routes and rules in place at
+	// Stop (keepalived's -V, --dont-release-vrrp).
+	KeepVIPs bool
+	// OnStateChange, if set, is told of every instance state change,
+	// replayed ones included (a master re-created on reload is still
+	// master for it), on the loop goroutine: the daemon fans it out to
+	// its VRRPStateObservers (the LVS side's sync daemon).
+	OnStateChange func(now time.Time, instance string, master bool)
+	// Logger; nil discards.
+	Logger *slog.Logger
+}
+
+// Subsystem hosts every vrrp_instance and vrrp_sync_group: the daemon's
+// VRRP side. Its methods (those of the daemon's Component interface, and
+// SetNotifier, BFDStateChanged, Preview) run on the loop goroutine and so
+// do all of its fields; its adapters (socket readers, the link monitor,
+// tracker runners) only post events.
+type Subsystem struct {
 	post      func(func(time.Time))
 	goAdapter func(func())
 	log       *slog.Logger
@@ -29,8 +61,8 @@ type vrrpComponent struct {
 	addrs    *netio.AddrManager
 	mon      *netio.Monitor
 	notifier *notify.Notifier
-	// observe, if set, is told of every instance state change (the
-	// daemon fans it out to its VRRPStateObservers).
+	// observe, if set, is told of every instance state change
+	// (Options.OnStateChange).
 	observe func(now time.Time, instance string, master bool)
 
 	insts   []*vrrpInst
@@ -78,15 +110,20 @@ type vrrpSock struct {
 	byVRID map[uint8]*vrrpInst
 }
 
-// newVRRPComponent returns the VRRP side; Start opens its sockets.
-func newVRRPComponent(post func(func(time.Time)), goAdapter func(func()), log *slog.Logger, keepVIPs bool) *vrrpComponent {
-	return &vrrpComponent{post: post, goAdapter: goAdapter, log: log, keepVIPs: keepVIPs, lookup: hostInterface,
-		byName: map[string]*vrrpInst{}, socks: map[netio.Config]*vrrpSock{}, announc: map[int]*netio.Announcer{},
+// New returns an idle Subsystem; Start opens its sockets.
+func New(opt Options) *Subsystem {
+	log := opt.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Subsystem{post: opt.Post, goAdapter: opt.Go, log: log, keepVIPs: opt.KeepVIPs, lookup: hostInterface,
+		observe: opt.OnStateChange,
+		byName:  map[string]*vrrpInst{}, socks: map[netio.Config]*vrrpSock{}, announc: map[int]*netio.Announcer{},
 		links: map[string]bool{}}
 }
 
-// Name implements Component.
-func (c *vrrpComponent) Name() string { return "vrrp" }
+// Name identifies the component in the daemon's logs and snapshots.
+func (c *Subsystem) Name() string { return "vrrp" }
 
 // hostInterface looks an interface up in the daemon's namespace.
 func hostInterface(name string) (ifaceInfo, error) {
@@ -116,7 +153,7 @@ func linkUp(name string) bool {
 }
 
 // plan maps every instance of cfg; it is Check's and Reload's first step.
-func (c *vrrpComponent) plan(cfg *config.Config) ([]*instanceSpec, error) {
+func (c *Subsystem) plan(cfg *config.Config) ([]*instanceSpec, error) {
 	var specs []*instanceSpec
 	var errs []error
 	seen := map[instanceKey]string{}
@@ -136,18 +173,23 @@ func (c *vrrpComponent) plan(cfg *config.Config) ([]*instanceSpec, error) {
 	return specs, errors.Join(errs...)
 }
 
-// Check implements Component.
-func (c *vrrpComponent) Check(cfg *config.Config) error {
+// Check reports why cfg cannot be applied: an instance that cannot be
+// mapped onto an interface, or two with the same VRID, family and
+// interface.
+func (c *Subsystem) Check(cfg *config.Config) error {
 	_, err := c.plan(cfg)
 	return err
 }
 
-// SetNotifier implements notifierUser: n is the daemon's Notifier, shared
-// with the LVS side.
-func (c *vrrpComponent) SetNotifier(n *notify.Notifier) { c.notifier = n }
+// SetNotifier makes n the Notifier the Subsystem notifies through. The
+// daemon calls it (on the loop) before Start and whenever a reload
+// replaces its one Notifier, shared with the LVS side; it is the
+// daemon's to close.
+func (c *Subsystem) SetNotifier(n *notify.Notifier) { c.notifier = n }
 
-// Start implements Component.
-func (c *vrrpComponent) Start(now time.Time, cfg *config.Config) error {
+// Start opens the sockets, the link monitor and the trackers and starts
+// every instance; the Notifier must have been set.
+func (c *Subsystem) Start(now time.Time, cfg *config.Config) error {
 	specs, err := c.plan(cfg)
 	if err != nil {
 		return err
@@ -196,7 +238,7 @@ func (c *vrrpComponent) Start(now time.Time, cfg *config.Config) error {
 func (x *vrrpInst) now(t time.Time) time.Time { return t.Add(x.off) }
 
 // add creates the instance for spec (not started) and attaches its socket.
-func (c *vrrpComponent) add(spec *instanceSpec) error {
+func (c *Subsystem) add(spec *instanceSpec) error {
 	in, err := vrrp.New(spec.Core)
 	if err != nil {
 		return err
@@ -217,7 +259,7 @@ func (c *vrrpComponent) add(spec *instanceSpec) error {
 
 // ensureAnnouncer opens the GARP/NA sockets of every interface spec's
 // VIPs live on.
-func (c *vrrpComponent) ensureAnnouncer(spec *instanceSpec) error {
+func (c *Subsystem) ensureAnnouncer(spec *instanceSpec) error {
 	for _, v := range spec.VIPs {
 		if _, ok := c.announc[v.Ifindex]; ok {
 			continue
@@ -236,7 +278,7 @@ func (c *vrrpComponent) ensureAnnouncer(spec *instanceSpec) error {
 }
 
 // bindGroups creates the sync groups of cfg over insts (not started).
-func (c *vrrpComponent) bindGroups(cfg *config.Config, insts []*vrrpInst) error {
+func (c *Subsystem) bindGroups(cfg *config.Config, insts []*vrrpInst) error {
 	for _, sg := range cfg.SyncGroups {
 		var members []*vrrp.Instance
 		for _, name := range sg.Group {
@@ -260,7 +302,7 @@ func (c *vrrpComponent) bindGroups(cfg *config.Config, insts []*vrrpInst) error 
 
 // socket returns the shared socket for cfg, opening it on first use and
 // starting its reader.
-func (c *vrrpComponent) socket(cfg netio.Config) (*vrrpSock, error) {
+func (c *Subsystem) socket(cfg netio.Config) (*vrrpSock, error) {
 	if s, ok := c.socks[cfg]; ok {
 		return s, nil
 	}
@@ -276,7 +318,7 @@ func (c *vrrpComponent) socket(cfg netio.Config) (*vrrpSock, error) {
 
 // read is a socket's reader adapter: it copies each advert and posts it
 // to the loop until the socket is closed.
-func (c *vrrpComponent) read(s *vrrpSock) {
+func (c *Subsystem) read(s *vrrpSock) {
 	buf := make([]byte, 65536)
 	for {
 		msg, meta, err := s.conn.Read(buf)
@@ -296,7 +338,7 @@ func (c *vrrpComponent) read(s *vrrpSock) {
 }
 
 // receive feeds one advert to the instance it is for.
-func (c *vrrpComponent) receive(now time.Time, s *vrrpSock, msg []byte, meta netio.Meta) {
+func (c *Subsystem) receive(now time.Time, s *vrrpSock, msg []byte, meta netio.Meta) {
 	if c.stopped || len(msg) < 2 {
 		return
 	}
@@ -312,7 +354,7 @@ func (c *vrrpComponent) receive(now time.Time, s *vrrpSock, msg []byte, meta net
 }
 
 // onLink applies a link or address event from the monitor.
-func (c *vrrpComponent) onLink(now time.Time, ev netio.Event) {
+func (c *Subsystem) onLink(now time.Time, ev netio.Event) {
 	if c.stopped {
 		return
 	}
@@ -350,7 +392,7 @@ func (c *vrrpComponent) onLink(now time.Time, ev netio.Event) {
 // on the same goroutine, so the instance is no longer master or no longer
 // lists the address. The HasVIP check covers a stale event that arrives
 // after a quick BACKUP → MASTER round trip has already re-added it.
-func (c *vrrpComponent) restoreVIP(ev netio.Event) {
+func (c *Subsystem) restoreVIP(ev netio.Event) {
 	addr := ev.Addr.Addr()
 	for _, x := range c.insts {
 		if x.in.State() != vrrp.StateMaster {
@@ -378,7 +420,7 @@ func (c *vrrpComponent) restoreVIP(ev netio.Event) {
 
 // initTrackers gives a new instance the current state of everything it
 // tracks, before it starts.
-func (c *vrrpComponent) initTrackers(now time.Time, x *vrrpInst) {
+func (c *Subsystem) initTrackers(now time.Time, x *vrrpInst) {
 	for _, t := range x.spec.Trackers {
 		switch t.Kind {
 		case trackInterface:
@@ -398,8 +440,8 @@ func (c *vrrpComponent) initTrackers(now time.Time, x *vrrpInst) {
 
 // flush performs every action the instances have collected. A sync group
 // makes one instance's input produce actions on its siblings, so every
-// instance is drained.
-func (c *vrrpComponent) flush(now time.Time) {
+// instance is flushed.
+func (c *Subsystem) flush(now time.Time) {
 	for _, x := range c.insts {
 		if x.in.HasReady() {
 			for _, a := range x.in.Ready() {
@@ -410,7 +452,7 @@ func (c *vrrpComponent) flush(now time.Time) {
 }
 
 // perform carries out one action of instance x.
-func (c *vrrpComponent) perform(now time.Time, x *vrrpInst, a vrrp.Action) {
+func (c *Subsystem) perform(now time.Time, x *vrrpInst, a vrrp.Action) {
 	sp := x.spec
 	switch a.Kind {
 	case vrrp.ActSendAdvert:
@@ -497,7 +539,7 @@ func (c *vrrpComponent) perform(now time.Time, x *vrrpInst, a vrrp.Action) {
 // an instance that did not start as master, as keepalived 2.2.7 does when
 // it enters BACKUP at start-up: a backup holding the VIP would answer ARP
 // for it next to the real master.
-func (c *vrrpComponent) clearStale(x *vrrpInst) {
+func (c *Subsystem) clearStale(x *vrrpInst) {
 	if x.in.State() == vrrp.StateMaster {
 		return
 	}
@@ -513,7 +555,7 @@ func (c *vrrpComponent) clearStale(x *vrrpInst) {
 }
 
 // removeVIPs deletes vips of instance sp.
-func (c *vrrpComponent) removeVIPs(sp *instanceSpec, vips []netio.VIP) {
+func (c *Subsystem) removeVIPs(sp *instanceSpec, vips []netio.VIP) {
 	for _, v := range vips {
 		if err := c.addrs.DelVIP(v); err != nil {
 			c.log.Error("remove VIP", "instance", sp.Name, "vip", v.Prefix, "err", err)
@@ -523,7 +565,7 @@ func (c *vrrpComponent) removeVIPs(sp *instanceSpec, vips []netio.VIP) {
 }
 
 // garp sends repeat gratuitous ARPs / unsolicited NAs for each VIP.
-func (c *vrrpComponent) garp(sp *instanceSpec, repeat int) {
+func (c *Subsystem) garp(sp *instanceSpec, repeat int) {
 	for _, v := range sp.VIPs {
 		c.announce(sp, v, repeat)
 	}
@@ -531,7 +573,7 @@ func (c *vrrpComponent) garp(sp *instanceSpec, repeat int) {
 
 // announce sends repeat gratuitous ARPs (IPv4) or unsolicited NAs (IPv6)
 // for one VIP of instance sp.
-func (c *vrrpComponent) announce(sp *instanceSpec, v netio.VIP, repeat int) {
+func (c *Subsystem) announce(sp *instanceSpec, v netio.VIP, repeat int) {
 	a := c.announc[v.Ifindex]
 	if a == nil {
 		return
@@ -569,7 +611,7 @@ func notifyState(s vrrp.State) (notify.State, bool) {
 }
 
 // notifyTransition logs a state change and runs its notifications.
-func (c *vrrpComponent) notifyTransition(x *vrrpInst, a vrrp.Action) {
+func (c *Subsystem) notifyTransition(x *vrrpInst, a vrrp.Action) {
 	st, ok := notifyState(a.To)
 	if a.Group != "" {
 		c.log.Info("sync group transition", "group", a.Group, "from", a.From, "to", a.To)
@@ -592,8 +634,8 @@ func (c *vrrpComponent) notifyTransition(x *vrrpInst, a vrrp.Action) {
 	c.notifier.Notify(e, x.spec.Scripts.Commands(e), x.spec.SMTPAlert)
 }
 
-// NextDeadline implements Component.
-func (c *vrrpComponent) NextDeadline() time.Time {
+// NextDeadline is the earliest timer of any instance; zero if none.
+func (c *Subsystem) NextDeadline() time.Time {
 	var next time.Time
 	for _, x := range c.insts {
 		dl := x.in.NextDeadline()
@@ -608,8 +650,8 @@ func (c *vrrpComponent) NextDeadline() time.Time {
 	return next
 }
 
-// Tick implements Component.
-func (c *vrrpComponent) Tick(now time.Time) {
+// Tick runs every instance timer due at or before now.
+func (c *Subsystem) Tick(now time.Time) {
 	for _, x := range c.insts {
 		if dl := x.in.NextDeadline(); !dl.IsZero() && !x.now(now).Before(dl) {
 			x.in.Tick(x.now(now))
@@ -618,10 +660,10 @@ func (c *vrrpComponent) Tick(now time.Time) {
 	c.flush(now)
 }
 
-// Stop implements Component: every instance goes to STOP (masters send
+// Stop shuts the side down: every instance goes to STOP (masters send
 // priority 0 and release their VIPs unless -V), then sockets, monitor,
 // trackers are closed. The notifier is the daemon's: it closes it.
-func (c *vrrpComponent) Stop(now time.Time) {
+func (c *Subsystem) Stop(now time.Time) {
 	if c.stopped {
 		return
 	}
@@ -649,7 +691,7 @@ func (c *vrrpComponent) Stop(now time.Time) {
 	}
 }
 
-// InstanceSnapshot is one instance in the VRRP component's snapshot.
+// InstanceSnapshot is one instance in the VRRP side's snapshot.
 type InstanceSnapshot struct {
 	vrrp.Snapshot
 	Interface string
@@ -657,15 +699,15 @@ type InstanceSnapshot struct {
 	VIPs      []netip.Prefix
 }
 
-// VRRPSnapshot is the VRRP component's published state.
-type VRRPSnapshot struct {
+// Snapshot is the VRRP side's published state.
+type Snapshot struct {
 	Instances []InstanceSnapshot
 	Groups    map[string]string // sync group → state
 }
 
-// Snapshot implements Component.
-func (c *vrrpComponent) Snapshot() any {
-	s := VRRPSnapshot{Groups: map[string]string{}}
+// Snapshot returns the instances' and sync groups' state as a Snapshot.
+func (c *Subsystem) Snapshot() any {
+	s := Snapshot{Groups: map[string]string{}}
 	for _, x := range c.insts {
 		is := InstanceSnapshot{Snapshot: x.in.Snapshot(), Interface: x.spec.Iface, VRID: x.spec.Core.VRID}
 		is.Since = is.Since.Add(-x.off)

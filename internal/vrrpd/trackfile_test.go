@@ -1,4 +1,4 @@
-package daemon
+package vrrpd
 
 import (
 	"errors"
@@ -52,10 +52,10 @@ func TestInitTrackFile(t *testing.T) {
 			t.Errorf("%s: file holds %q, want %q", tc.name, got, tc.want)
 		}
 	}
-	// A directory is not overwritten; initTrackFiles logs and goes on.
+	// A directory is not overwritten; InitTrackFiles logs and goes on.
 	f := &config.TrackFile{Name: "d", File: dir, InitFile: true, InitOverwrite: true}
 	if err := initTrackFile(f, false); err == nil {
 		t.Error("a directory was accepted as a track file to initialise")
 	}
-	initTrackFiles(&config.Config{TrackFiles: []*config.TrackFile{f}}, false, slog.New(slog.DiscardHandler))
+	InitTrackFiles(&config.Config{TrackFiles: []*config.TrackFile{f}}, false, slog.New(slog.DiscardHandler))
 }
