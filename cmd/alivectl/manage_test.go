@@ -32,7 +32,9 @@ func (l liveLoop) Candidate(ctx context.Context, ov config.Overlay) (*status.Pre
 func (l liveLoop) CheckCandidate(ctx context.Context, ov config.Overlay) (*config.Config, error) {
 	return l.d.CheckCandidate(ctx, ov)
 }
-func (l liveLoop) ReloadWith(ctx context.Context, cfg *config.Config) error { return l.d.ReloadWith(ctx, cfg) }
+func (l liveLoop) ReloadWith(ctx context.Context, cfg *config.Config) error {
+	return l.d.ReloadWith(ctx, cfg)
+}
 func (l liveLoop) SetOverride(ctx context.Context, vs ident.VS, rs *ident.RS, o lvs.Override) (lvs.OverrideSet, error) {
 	return l.d.SetOverride(ctx, vs, rs, o)
 }
