@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -241,4 +243,59 @@ func TestManageEndToEnd(t *testing.T) {
 		t.Fatalf("rollback 0 did not restore the file:\n%s", s.file())
 	}
 	s.waitWeight("127.0.0.3", -1)
+}
+
+// TestControlAPIRefusesBadRequests: oversized and malformed bodies,
+// unknown fields and bad names are refused with their status codes, and
+// nothing is staged or written.
+func TestControlAPIRefusesBadRequests(t *testing.T) {
+	s := newStack(t)
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", s.sock)
+	}}}
+	do := func(method, path, body string) int {
+		t.Helper()
+		req, err := http.NewRequest(method, "http://alived"+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		return resp.StatusCode
+	}
+	huge := `{"op":"add-rs","vs":"10.0.0.1:80","rs":"127.0.0.5:80","real_server":{"extra":[` +
+		strings.Repeat(`{"keyword":"x"},`, 80000) + `{"keyword":"x"}]}}`
+	for _, c := range []struct {
+		method, path, body string
+		want               int
+	}{
+		{"POST", "/api/v1/changes", huge, http.StatusRequestEntityTooLarge},
+		{"POST", "/api/v1/changes", `{"op":"add-rs",`, http.StatusBadRequest},
+		{"POST", "/api/v1/changes", `{"op":"rm-rs","vs":"10.0.0.1:80","rs":"127.0.0.2:80","colour":"red"}`, http.StatusBadRequest},
+		{"POST", "/api/v1/changes", `{"op":"rm-rs","vs":"10.0.0.1:80"} {"op":"rm-vs"}`, http.StatusBadRequest},
+		{"POST", "/api/v1/changes", `{"op":"set-vs","vs":"10.0.0.1:80","virtual_server":{"virtualhost":"a\n}\nvirtual_server 6.6.6.6 80 {"}}`, http.StatusBadRequest},
+		{"POST", "/api/v1/overrides", `{"vs":"10.0.0.1:80","rs":"127.0.0.2:80","action":"weight","weight":-1}`, http.StatusBadRequest},
+		{"POST", "/api/v1/overrides", `{"vs":"10.0.0.1:80","rs":"127.0.0.2:80","action":"explode"}`, http.StatusBadRequest},
+		{"GET", "/api/v1/config/virtual-servers/10.0.0.1:80%2Fudp", "", http.StatusNotFound},
+		{"GET", "/api/v1/config/virtual-servers/nonsense", "", http.StatusBadRequest},
+		{"GET", "/api/v1/history/x", "", http.StatusBadRequest},
+		{"POST", "/api/v1/apply", `{}`, http.StatusBadRequest}, // nothing staged
+	} {
+		if got := do(c.method, c.path, c.body); got != c.want {
+			t.Errorf("%s %s %.60q: %d, want %d", c.method, c.path, c.body, got, c.want)
+		}
+	}
+	if got := do("GET", "/api/v1/config/virtual-servers/10.0.0.1:80%2Ftcp", ""); got != http.StatusOK {
+		t.Errorf("an escaped virtual server name: %d", got)
+	}
+	if s.file() != manageConf || s.weight("127.0.0.2") != 1 {
+		t.Fatal("a refused request changed the file or the kernel")
+	}
+	if code, out, _ := s.ctl("changes"); code != 0 || !strings.Contains(out, "nothing staged") {
+		t.Fatalf("a refused request staged something: %s", out)
+	}
 }
