@@ -809,6 +809,13 @@ func parseHexString(s string, wildcards bool) (data, mask []byte, ok bool) {
 			mask = append(mask, hm<<4|lm)
 		}
 	}
+	if n := len(data); n > 0 && data[n-1] == 0xff && mask[n-1] == 0xff {
+		// keepalived 2.2.7 refuses a string whose last octet is ff: its
+		// end-of-string test mistakes that value for its own marker of
+		// an invalid character. alived refuses it too, so that a file
+		// keepalived -t rejects is not accepted here.
+		return nil, nil, false
+	}
 	if !wildcards {
 		mask = nil
 	}

@@ -302,6 +302,12 @@ func TestParseHexString(t *testing.T) {
 	if _, _, ok := parseHexString("zz", false); ok {
 		t.Error("non-hex accepted")
 	}
+	// keepalived 2.2.7 refuses a last octet of ff (and only the last).
+	for in, want := range map[string]bool{"00ff": false, "ff": false, "ff 00": true, "f": true, "fX": true, "abcd": true} {
+		if _, _, ok := parseHexString(in, true); ok != want {
+			t.Errorf("parseHexString(%q) ok = %v, want %v", in, ok, want)
+		}
+	}
 }
 
 func TestScriptsKeepArgvAndUser(t *testing.T) {
