@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"time"
@@ -166,6 +167,9 @@ func (u *Users) Save(path string) error {
 	data, err := json.MarshalIndent(u, "", "  ")
 	if err != nil {
 		return fmt.Errorf("users file: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("users file directory: %w", err)
 	}
 	if err := atomicfile.Write(path, append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("users file: %w", err)
