@@ -159,7 +159,7 @@ func startObserve(opts observeOptions, d *daemon.Daemon, notify *sdnotify.Notifi
 		})
 	}
 	if opts.WebListen != "" {
-		if err := o.serveWeb(ctx, opts.WebListen, ctl, staged); err != nil {
+		if _, err := o.serveWeb(ctx, opts.WebListen, ctl, staged); err != nil {
 			log.Error("web listener unavailable (metrics, UI, API)", "err", err)
 		}
 	}
@@ -192,15 +192,16 @@ func (o *observer) goRun(fn func()) {
 // serveWeb runs the web listener on addr until ctx ends: /metrics,
 // the UI and the API behind logins (webHandler), over HTTPS when a
 // certificate is given. The control socket is separate and unchanged.
-func (o *observer) serveWeb(ctx context.Context, addr string, ctl api.Controller, staged webauth.Staged) error {
+// It returns the address it listens on.
+func (o *observer) serveWeb(ctx context.Context, addr string, ctl api.Controller, staged webauth.Staged) (net.Addr, error) {
 	reg, err := metrics.NewRegistry(o.src)
 	if err != nil {
-		return fmt.Errorf("metrics: %w", err)
+		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	var tlsCfg *tls.Config
 	if o.opts.TLSCert != "" {
 		if tlsCfg, err = webauth.TLSConfig(o.opts.TLSCert, o.opts.TLSKey); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	auth := webauth.New(webauth.Options{UsersFile: o.opts.UsersFile, Staged: staged,
@@ -214,7 +215,7 @@ func (o *observer) serveWeb(ctx context.Context, addr string, ctl api.Controller
 	})
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("web listener: %w", err)
+		return nil, fmt.Errorf("web listener: %w", err)
 	}
 	if tlsCfg != nil {
 		ln = tls.NewListener(ln, tlsCfg)
@@ -230,7 +231,7 @@ func (o *observer) serveWeb(ctx context.Context, addr string, ctl api.Controller
 	})
 	o.log.Info("web listener", "address", ln.Addr().String(), "tls", tlsCfg != nil, "users_file", o.opts.UsersFile,
 		"api", auth.Enabled())
-	return nil
+	return ln.Addr(), nil
 }
 
 // isLoopbackListen reports whether a listener only accepts loopback
