@@ -223,7 +223,8 @@ func (o *observer) serveWeb(ctx context.Context, addr string, ctl api.Controller
 		o.log.Warn("web listener is plain HTTP on a non-loopback address: logins from the network are refused; "+
 			"give --web.tls-cert-file and --web.tls-key-file", "address", ln.Addr().String())
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsCfg}
+	// No write timeout: the UI's event stream stays open.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, TLSConfig: tlsCfg}
 	o.goRun(func() {
 		if err := api.Serve(ctx, srv, ln); err != nil {
 			o.log.Error("web listener", "err", err)

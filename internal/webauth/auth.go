@@ -95,7 +95,7 @@ func New(opt Options) *Auth {
 	if opt.KDF == (KDFParams{}) {
 		opt.KDF = DefaultKDF()
 	}
-	a := &Auth{opt: opt, log: opt.Logger, src: &userSource{path: opt.UsersFile, log: opt.Logger},
+	a := &Auth{opt: opt, log: opt.Logger, src: &userSource{path: opt.UsersFile},
 		sessions: newSessions(opt.Now, opt.IdleTimeout, opt.MaxAge), limits: newLimiter(opt.Now),
 		slots: make(chan struct{}, kdfSlots)}
 	if a.log == nil {
