@@ -386,7 +386,7 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) {
 	}
 	ipKey, userKey := "ip:"+ip, "user:"+name
 	if wait := max(a.limits.wait(ipKey), a.limits.wait(userKey)); wait > 0 {
-		a.log.Warn("web: login rate limited", "user", name, "client", ip, "retry_after", wait.Round(time.Second))
+		a.log.Warn("web: login rate limited", "client", ip, "retry_after", wait.Round(time.Second))
 		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 		writeError(w, http.StatusTooManyRequests, "too many failed logins; try again later")
 		return
@@ -407,7 +407,13 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		a.limits.fail(ipKey)
 		a.limits.fail(userKey)
-		a.log.Warn("web: login failed", "user", name, "client", ip)
+		logged := name
+		if u == nil {
+			// An unknown name is often a password typed into the wrong
+			// field: it is not logged.
+			logged = "(unknown user)"
+		}
+		a.log.Warn("web: login failed", "user", logged, "client", ip)
 		writeError(w, http.StatusUnauthorized, "wrong user name or password")
 		return
 	}

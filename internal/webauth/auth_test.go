@@ -414,6 +414,7 @@ func TestSecretsNotLogged(t *testing.T) {
 	e.writeUsers(func(u *Users) { tok, _ = u.NewToken("alice", e.clk.now()) })
 	e.login("alice", alicePW)
 	e.do(req{method: "POST", path: "/api/v1/login", body: `{"user":"alice","password":"typo-` + alicePW + `"}`})
+	e.do(req{method: "POST", path: "/api/v1/login", body: `{"user":"` + alicePW + `","password":"x-passw0rd"}`})
 	e.do(req{method: "GET", path: "/api/v1/status", hdr: map[string]string{"Authorization": "Bearer " + tok}})
 	e.do(req{method: "GET", path: "/api/v1/status", hdr: map[string]string{"Authorization": "Bearer " + tok + "x"}})
 	e.do(req{method: "POST", path: "/api/v1/reload", body: "{}", hdr: map[string]string{"Authorization": "Bearer " + tok}})

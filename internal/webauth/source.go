@@ -19,6 +19,9 @@ type userSource struct {
 	info  os.FileInfo
 	users *Users
 	err   error
+	// logged is the last failure logged, so each is logged once rather
+	// than per request.
+	logged string
 }
 
 // errNoUsers is the users file's absence: the web UI and API are off.
@@ -31,22 +34,28 @@ func (s *userSource) get() (*Users, error) {
 	fi, err := os.Stat(s.path)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if errors.Is(err, fs.ErrNotExist) {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		s.info, s.users, s.err = nil, nil, errNoUsers
-		return nil, errNoUsers
-	}
-	if err != nil {
+	case err != nil:
 		s.info, s.users, s.err = nil, nil, err
-		return nil, err
+	case s.info != nil && os.SameFile(s.info, fi) && s.info.ModTime().Equal(fi.ModTime()) && s.info.Size() == fi.Size():
+		// Unchanged.
+	default:
+		s.info = fi
+		s.users, s.err = LoadUsers(s.path)
 	}
-	if s.info != nil && os.SameFile(s.info, fi) && s.info.ModTime().Equal(fi.ModTime()) && s.info.Size() == fi.Size() {
-		return s.users, s.err
+	msg := ""
+	if s.err != nil && s.err != errNoUsers {
+		msg = s.err.Error()
 	}
-	s.info = fi
-	s.users, s.err = LoadUsers(s.path)
-	if s.err != nil {
-		// Logged once per version of the file, not per request.
-		s.log.Error("web: users file unusable; every login and API request is refused until it is fixed", "err", s.err)
+	if msg != s.logged {
+		s.logged = msg
+		if msg != "" {
+			s.log.Error("web: users file unusable; every login and API request is refused until it is fixed", "err", s.err)
+		} else {
+			s.log.Info("web: users file read", "file", s.path)
+		}
 	}
 	return s.users, s.err
 }

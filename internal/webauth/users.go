@@ -106,6 +106,9 @@ func ParseUsers(data []byte) (*Users, error) {
 	if err := dec.Decode(&u); err != nil {
 		return nil, fmt.Errorf("malformed JSON: %w", err)
 	}
+	if dec.More() {
+		return nil, errors.New("malformed JSON: data after the users object")
+	}
 	if u.Version != UsersFileVersion {
 		return nil, fmt.Errorf("version %d: this alived reads version %d", u.Version, UsersFileVersion)
 	}

@@ -60,6 +60,7 @@ func TestUsersFileMalformed(t *testing.T) {
 	h, _ := HashPassword("password1", fastKDF)
 	for name, c := range map[string]struct{ text, want string }{
 		"json":      {`{"version":1,"users":[`, "malformed JSON"},
+		"trailing":  {`{"version":1,"users":[]} {"version":1}`, "after the users object"},
 		"version":   {`{"version":2,"users":[]}`, "version 2"},
 		"field":     {`{"version":1,"users":[],"admins":[]}`, "unknown field"},
 		"role":      {`{"version":1,"users":[{"name":"a","role":"root"}]}`, `role "root"`},
