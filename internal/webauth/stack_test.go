@@ -230,6 +230,7 @@ func TestRolesAgainstTheDaemon(t *testing.T) {
 	// Reads are for everyone logged in.
 	step("viewer reads status", "GET", "/api/v1/status", viewer, "", 200)
 	step("viewer reads config", "GET", "/api/v1/config", viewer, "", 200)
+	step("viewer reads an escaped name", "GET", "/api/v1/config/virtual-servers/10.0.0.1:80%2Ftcp", viewer, "", 200)
 	step("nobody reads status", "GET", "/api/v1/status", "", "", 401)
 
 	// Overrides: operator and up.
