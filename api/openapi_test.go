@@ -33,8 +33,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		t.Fatalf("openapi = %q, want 3.x", doc.OpenAPI)
 	}
 	var served, documented []string
-	for _, rt := range (&handler{}).routes() {
-		served = append(served, strings.ToLower(rt.method)+" "+rt.path)
+	for _, rt := range append(Routes(), WebSessionRoutes()...) {
+		served = append(served, strings.ToLower(rt.Method)+" "+rt.Path)
 	}
 	for path, ops := range doc.Paths {
 		for method, op := range ops {
@@ -87,6 +87,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"Pending": control.Pending{}, "Preview": status.Preview{}, "Plan": control.Plan{},
 		"PlanRequest": PlanRequest{}, "ApplyRequest": ApplyRequest{}, "ApplyResult": control.ApplyResult{},
 		"RollbackRequest": RollbackRequest{}, "RevisionInfo": confstore.RevisionInfo{},
+		"LoginRequest": LoginRequest{}, "Identity": Identity{},
 	}
 	for name, v := range types {
 		s, ok := doc.Components.Schemas[name]

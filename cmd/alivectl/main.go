@@ -6,6 +6,7 @@
 //	alivectl [--socket=PATH] status [--json]
 //	alivectl [--socket=PATH] reload
 //	alivectl check [-e] [-f FILE]  check a configuration like alived -t
+//	alivectl user add|passwd|role|rm|list|token  manage web users
 package main
 
 import (
@@ -32,6 +33,8 @@ Commands:
   reload            reload the daemon's configuration (like SIGHUP), report the verdict
   check [-e] [-f FILE]  check a configuration file like alived -t (exit codes as keepalived;
                     -e: every file must exist, as keepalived -e)
+  user add|passwd|role|rm|list|token  manage the web UI/API users file
+                    (alivectl user for details)
 Options:
   --socket=PATH     the daemon's control socket (default ` + api.DefaultSocket + `)
 `
@@ -75,6 +78,8 @@ func run(args []string, stdout, stderr io.Writer, color bool) int {
 		return 0
 	case "check":
 		return cmdCheck(rest, stdout, stderr)
+	case "user":
+		return cmdUser(rest, os.Stdin, stdout, stderr)
 	case "vs", "rs", "globals", "plan", "apply", "changes", "history", "rollback", "overrides":
 		x := &cli{ctx: ctx, c: api.NewClient(*socket), stdout: stdout, stderr: stderr, json: *asJSON}
 		switch cmd {

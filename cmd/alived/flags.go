@@ -32,7 +32,12 @@ type options struct {
 	webListen     string
 	webListenSet  bool
 	debugPprof    bool
-	logFormat     string // --log-format; "" means ALIVED_LOG_FORMAT or text
+	// web listener security (see internal/webauth).
+	webUsersFile       string
+	webTLSCert         string
+	webTLSKey          string
+	webAllowInsecLogin bool
+	logFormat          string // --log-format; "" means ALIVED_LOG_FORMAT or text
 }
 
 // optSpec describes one option: its short letter, long name, and whether
@@ -66,6 +71,10 @@ var optSpecs = []optSpec{
 	{"", "log-format", 1, func(o *options, v string) { o.logFormat = v }},
 	{"", "web.listen-address", 1, func(o *options, v string) { o.webListen, o.webListenSet = v, true }},
 	{"", "debug.pprof", 0, func(o *options, _ string) { o.debugPprof = true }},
+	{"", "web.users-file", 1, func(o *options, v string) { o.webUsersFile = v }},
+	{"", "web.tls-cert-file", 1, func(o *options, v string) { o.webTLSCert = v }},
+	{"", "web.tls-key-file", 1, func(o *options, v string) { o.webTLSKey = v }},
+	{"", "web.allow-insecure-login", 0, func(o *options, _ string) { o.webAllowInsecLogin = true }},
 }
 
 // parseArgs is a small getopt_long: "-f FILE", "-fFILE", "--use-file FILE",
@@ -128,6 +137,9 @@ func parseArgs(args []string) (*options, error) {
 			o.unexpected = append(o.unexpected, a)
 		}
 	}
+	if (o.webTLSCert == "") != (o.webTLSKey == "") {
+		return nil, fmt.Errorf("--web.tls-cert-file and --web.tls-key-file go together: give both for HTTPS, or neither")
+	}
 	return o, nil
 }
 
@@ -158,7 +170,16 @@ const usage = `Usage: alived [OPTION...]
                                  else /run/alived/alived.sock)
       --log-format=FORMAT      log as text or json (default text, or
                                  $ALIVED_LOG_FORMAT when set)
-      --web.listen-address=ADDR  Prometheus /metrics address
+      --web.listen-address=ADDR  web listener: /metrics, the web UI at /, the
+                                 API at /api/v1/ (login needed)
                                  (default 127.0.0.1:9165; "" disables)
       --debug.pprof            also serve Go profiles at /debug/pprof/ there
+      --web.users-file=FILE    web UI/API users (default /etc/alived/users.json;
+                                 while it does not exist the UI and API are off;
+                                 manage it with alivectl user)
+      --web.tls-cert-file=FILE, --web.tls-key-file=FILE
+                                 serve the web listener over HTTPS (both or neither;
+                                 re-read when they change)
+      --web.allow-insecure-login  allow logins over plain HTTP on a non-loopback
+                                 address (passwords and cookies in clear)
 `

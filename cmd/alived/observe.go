@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -25,13 +26,15 @@ import (
 	"github.com/alived/alived/internal/daemon"
 	"github.com/alived/alived/internal/lvs"
 	"github.com/alived/alived/internal/sdnotify"
+	"github.com/alived/alived/internal/webauth"
 	"github.com/alived/alived/metrics"
 	"github.com/alived/alived/status"
 )
 
-// defaultWebListen is the /metrics address: the port the common
+// defaultWebListen is the web listener's address: the port the common
 // keepalived exporter uses, so existing scrape configs keep working;
-// loopback only, since metrics reveal topology.
+// loopback only, since metrics reveal topology and remote logins need
+// TLS.
 const defaultWebListen = "127.0.0.1:9165"
 
 // sigJSON is keepalived's JSON dump signal (SIGRTMIN+2 with glibc's
@@ -42,8 +45,22 @@ const sigJSON = syscall.Signal(36)
 type observeOptions struct {
 	// ControlSocket is the API socket; empty means api.DefaultSocket.
 	ControlSocket string
-	// WebListen is the /metrics address; empty disables it.
+	// WebListen is the web listener's address (/metrics, the UI, the
+	// API); empty disables it.
 	WebListen string
+	// UsersFile is the web users file (webauth.DefaultUsersFile when
+	// empty); while it does not exist the UI and API are off.
+	UsersFile string
+	// TLSCert and TLSKey make the web listener serve HTTPS (both or
+	// neither; parseArgs checks).
+	TLSCert, TLSKey string
+	// AllowInsecureLogin allows logins over plain HTTP on a non-loopback
+	// address.
+	AllowInsecureLogin bool
+	// UI is the web UI served at / once users exist; nil serves a
+	// plain-text pointer to the API. The integrator plugs the webui
+	// package in here.
+	UI http.Handler
 	// Pprof adds Go's /debug/pprof/ handlers to the metrics listener.
 	Pprof bool
 	// ConfigFile is the main keepalived.conf the control API edits.
@@ -78,7 +95,12 @@ func observeFrom(o *options) observeOptions {
 	if state == "" {
 		state = DefaultStateDir
 	}
-	return observeOptions{ControlSocket: sock, WebListen: web, Pprof: o.debugPprof, ConfigFile: file, StateDir: state}
+	users := o.webUsersFile
+	if users == "" {
+		users = webauth.DefaultUsersFile
+	}
+	return observeOptions{ControlSocket: sock, WebListen: web, Pprof: o.debugPprof, ConfigFile: file, StateDir: state,
+		UsersFile: users, TLSCert: o.webTLSCert, TLSKey: o.webTLSKey, AllowInsecureLogin: o.webAllowInsecLogin}
 }
 
 // observer owns everything that watches the daemon from outside the loop:
@@ -120,10 +142,12 @@ func startObserve(opts observeOptions, d *daemon.Daemon, notify *sdnotify.Notifi
 		path = api.DefaultSocket
 	}
 	var ctl api.Controller = o
+	var staged webauth.Staged
 	if store, err := confstore.Open(confstore.Options{Dir: filepath.Join(opts.StateDir, "history")}); err != nil {
 		log.Error("configuration history unavailable; the control API cannot edit the configuration", "err", err)
 	} else {
-		ctl = control.New(control.Options{ConfigFile: opts.ConfigFile, Loop: controlLoop{o}, Store: store, Logger: log})
+		svc := control.New(control.Options{ConfigFile: opts.ConfigFile, Loop: controlLoop{o}, Store: store, Logger: log})
+		ctl, staged = svc, svc
 	}
 	if sock, err := api.ListenUnix(path, api.NewHandler(o, api.Options{Controller: ctl, Logger: log})); err != nil {
 		log.Error("control socket unavailable; alivectl cannot reach this daemon", "err", err)
@@ -135,8 +159,8 @@ func startObserve(opts observeOptions, d *daemon.Daemon, notify *sdnotify.Notifi
 		})
 	}
 	if opts.WebListen != "" {
-		if err := o.serveMetrics(ctx, opts.WebListen); err != nil {
-			log.Error("metrics unavailable", "err", err)
+		if _, err := o.serveWeb(ctx, opts.WebListen, ctl, staged); err != nil {
+			log.Error("web listener unavailable (metrics, UI, API)", "err", err)
 		}
 	}
 	sigs := make(chan os.Signal, 4)
@@ -165,19 +189,80 @@ func (o *observer) goRun(fn func()) {
 	}()
 }
 
-// serveMetrics serves /metrics on addr until ctx ends.
-func (o *observer) serveMetrics(ctx context.Context, addr string) error {
+// serveWeb runs the web listener on addr until ctx ends: /metrics,
+// the UI and the API behind logins (webHandler), over HTTPS when a
+// certificate is given. The control socket is separate and unchanged.
+// It returns the address it listens on.
+func (o *observer) serveWeb(ctx context.Context, addr string, ctl api.Controller, staged webauth.Staged) (net.Addr, error) {
 	reg, err := metrics.NewRegistry(o.src)
 	if err != nil {
-		return fmt.Errorf("metrics: %w", err)
+		return nil, fmt.Errorf("metrics: %w", err)
 	}
+	var tlsCfg *tls.Config
+	if o.opts.TLSCert != "" {
+		if tlsCfg, err = webauth.TLSConfig(o.opts.TLSCert, o.opts.TLSKey); err != nil {
+			return nil, err
+		}
+	}
+	auth := webauth.New(webauth.Options{UsersFile: o.opts.UsersFile, Staged: staged,
+		AllowInsecureLogin: o.opts.AllowInsecureLogin, Logger: o.log})
+	h := webHandler(webParts{
+		metrics: metrics.Handler(reg),
+		pprof:   o.opts.Pprof,
+		api:     api.NewHandler(o, api.Options{Controller: ctl, Logger: o.log}),
+		auth:    auth,
+		ui:      o.opts.UI,
+	})
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("metrics listener: %w", err)
+		return nil, fmt.Errorf("web listener: %w", err)
 	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+	} else if !isLoopbackListen(ln.Addr()) && !o.opts.AllowInsecureLogin {
+		o.log.Warn("web listener is plain HTTP on a non-loopback address: logins from the network are refused; "+
+			"give --web.tls-cert-file and --web.tls-key-file", "address", ln.Addr().String())
+	}
+	// No write timeout: the UI's event stream stays open.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, TLSConfig: tlsCfg}
+	o.goRun(func() {
+		if err := api.Serve(ctx, srv, ln); err != nil {
+			o.log.Error("web listener", "err", err)
+		}
+	})
+	o.log.Info("web listener", "address", ln.Addr().String(), "tls", tlsCfg != nil, "users_file", o.opts.UsersFile,
+		"api", auth.Enabled())
+	return ln.Addr(), nil
+}
+
+// isLoopbackListen reports whether a listener only accepts loopback
+// connections.
+func isLoopbackListen(a net.Addr) bool {
+	ta, ok := a.(*net.TCPAddr)
+	return ok && ta.IP.IsLoopback()
+}
+
+// webParts are what the web listener serves.
+type webParts struct {
+	metrics http.Handler
+	// pprof adds Go's /debug/pprof/ handlers.
+	pprof bool
+	// api is api.NewHandler with the Controller; auth guards it.
+	api  http.Handler
+	auth *webauth.Auth
+	// ui is the web UI (nil: none built in).
+	ui http.Handler
+}
+
+// webHandler composes the web listener: /metrics unchanged, the API
+// under /api/v1/ (and /healthz, /readyz) behind webauth, and the UI at /
+// — both off, with / saying how to turn them on, while no users file
+// exists. Every response goes through webauth.Protect (cross-origin
+// protection for unsafe methods).
+func webHandler(p webParts) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", metrics.Handler(reg))
-	if o.opts.Pprof {
+	mux.Handle("GET /metrics", p.metrics)
+	if p.pprof {
 		// Off by default: profiles show internals and cost CPU while
 		// they run. They exist to measure alived where it runs, e.g. in
 		// the checker benchmark's VM.
@@ -186,16 +271,30 @@ func (o *observer) serveMetrics(ctx context.Context, addr string) error {
 		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	}
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write([]byte("alived: metrics at /metrics\n"))
-	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	o.goRun(func() {
-		if err := api.Serve(ctx, srv, ln); err != nil {
-			o.log.Error("metrics listener", "err", err)
+	guarded := p.auth.Handler(p.api)
+	mux.Handle("/api/", guarded)
+	mux.Handle("GET /healthz", guarded)
+	mux.Handle("GET /readyz", guarded)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case !p.auth.Enabled():
+			if r.URL.Path != "/" {
+				http.NotFound(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			_, _ = w.Write([]byte(webauth.OffText(p.auth.UsersFile()) + "\nMetrics are at /metrics.\n"))
+		case p.ui != nil:
+			p.ui.ServeHTTP(w, r)
+		case r.URL.Path == "/":
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			_, _ = w.Write([]byte("alived: metrics at /metrics, the API at /api/v1/ (log in with POST /api/v1/login; " +
+				"document at /api/v1/openapi.json); this binary has no web UI built in\n"))
+		default:
+			http.NotFound(w, r)
 		}
 	})
-	return nil
+	return webauth.Protect(mux)
 }
 
 // Snapshot implements status.Source for the API.
