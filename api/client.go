@@ -182,3 +182,10 @@ func (c *Client) Overrides(ctx context.Context) (lvs.OverrideSet, error) {
 	var v lvs.OverrideSet
 	return v, c.do(ctx, http.MethodGet, "/api/v1/overrides", &v)
 }
+
+// TestMail sends a test mail with the staged (else current) notification
+// settings and returns what the SMTP server answered.
+func (c *Client) TestMail(ctx context.Context) (*control.TestMailResult, error) {
+	var v control.TestMailResult
+	return &v, c.do(ctx, http.MethodPost, "/api/v1/test-mail", &v)
+}

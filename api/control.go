@@ -30,6 +30,7 @@ type Manager interface {
 	Rollback(ctx context.Context, who string, n int) (*control.ApplyResult, error)
 	Override(ctx context.Context, who string, req control.OverrideRequest) (lvs.OverrideSet, error)
 	Overrides(ctx context.Context) (lvs.OverrideSet, error)
+	TestMail(ctx context.Context, who string) (*control.TestMailResult, error)
 }
 
 // PlanRequest is the body of POST /api/v1/plan: empty previews the staged
@@ -116,6 +117,9 @@ func (h *handler) managerRoutes() []route {
 			}
 			h.log.Info("api: apply", "by", who, "ok", err == nil, "err", err)
 			reply(w, res, err)
+		}},
+		{method: "POST", path: "/api/v1/test-mail", control: true, handle: func(w http.ResponseWriter, r *http.Request) {
+			replyTo(w)(h.mgr().TestMail(r.Context(), Caller(r.Context())))
 		}},
 		{method: "GET", path: "/api/v1/history", control: true, handle: func(w http.ResponseWriter, r *http.Request) {
 			replyTo(w)(h.mgr().History())

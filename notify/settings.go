@@ -54,6 +54,11 @@ func (s Settings) Runner(log *slog.Logger) *Runner {
 // scripts keep their order.
 func (s Settings) Equal(o Settings) bool { return reflect.DeepEqual(s, o) }
 
+// MailerConfig is the mail part of the settings.
+func (s Settings) MailerConfig() MailerConfig {
+	return MailerConfig{Server: s.SMTPServer, HeloName: s.SMTPHeloName, From: s.From, To: s.To, ConnectTimeout: s.SMTPConnectTimeout}
+}
+
 // Build makes the one Notifier the settings describe. keepalived has one
 // writer per FIFO, so the VRRP and LVS sides must share the result rather
 // than build their own (two writers would also start a reader script
@@ -82,10 +87,9 @@ func Build(s Settings, log *slog.Logger) (*Notifier, []error) {
 		NoEmailFaults: s.NoEmailFaults, Logger: log,
 	}
 	if s.SMTPServer != "" && len(s.To) > 0 {
-		nc.Mailer = NewMailer(MailerConfig{
-			Server: s.SMTPServer, HeloName: s.SMTPHeloName,
-			From: s.From, To: s.To, ConnectTimeout: s.SMTPConnectTimeout, Logger: log,
-		})
+		mc := s.MailerConfig()
+		mc.Logger = log
+		nc.Mailer = NewMailer(mc)
 	}
 	return NewNotifier(nc), errs
 }

@@ -124,6 +124,34 @@ func (e *smtpError) Error() string {
 // DATA, QUIT — the commands keepalived sends, one at a time (no
 // pipelining, no EHLO extensions).
 func (m *Mailer) deliver(ctx context.Context, a Alert) error {
+	return deliver(ctx, m.cfg, a, nil)
+}
+
+// TestMail sends a one-off mail through cfg's server now, in the caller's
+// goroutine, and returns every reply the server gave (one line each,
+// "250 2.0.0 Ok"), so an operator checking the settings sees what the
+// server said, including the refusal when there is one.
+func TestMail(ctx context.Context, cfg MailerConfig, a Alert) ([]string, error) {
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = DefaultSMTPTimeout
+	}
+	if cfg.HeloName == "" {
+		cfg.HeloName = "localhost"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	var replies []string
+	err := deliver(ctx, cfg, a, func(step string, code int, msg string) {
+		replies = append(replies, fmt.Sprintf("%s: %d %s", step, code, msg))
+	})
+	return replies, err
+}
+
+// deliver runs one SMTP dialogue with cfg; reply, if not nil, hears every
+// server reply.
+func deliver(ctx context.Context, cfg MailerConfig, a Alert, reply func(step string, code int, msg string)) error {
+	m := &Mailer{cfg: cfg}
 	d := net.Dialer{Timeout: m.cfg.ConnectTimeout}
 	conn, err := d.DialContext(ctx, "tcp", m.cfg.Server)
 	if err != nil {
@@ -145,6 +173,9 @@ func (m *Mailer) deliver(ctx context.Context, a Alert) error {
 			}
 		}
 		code, msg, err := tp.ReadResponse(want)
+		if reply != nil && code != 0 {
+			reply(name, code, msg)
+		}
 		if err != nil {
 			var perr *textproto.Error
 			if errors.As(err, &perr) {

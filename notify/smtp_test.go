@@ -258,3 +258,28 @@ func TestMailerDisabledWithoutRecipients(t *testing.T) {
 	}
 	m.Close(context.Background())
 }
+
+// TestTestMailReportsTheServersReplies: a test mail runs now and returns
+// each reply, so the operator sees the server's own words, also when it
+// refuses.
+func TestTestMailReportsTheServersReplies(t *testing.T) {
+	ok := newFakeSMTP(t)
+	replies, err := TestMail(context.Background(), MailerConfig{Server: ok.ln.Addr().String(), From: "a@b", To: []string{"c@d"}}, Alert{Subject: "s", Body: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"greeting: 220", "HELO: 250", "MAIL: 250", "RCPT: 250", "DATA: 354", "end of DATA: 250", "QUIT: 221"}
+	if len(replies) != len(want) {
+		t.Fatalf("replies = %q", replies)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(replies[i], w) {
+			t.Errorf("reply %d = %q, want %q...", i, replies[i], w)
+		}
+	}
+	refusing := newFakeSMTP(t, func(s *fakeSMTP) { s.rcptCode = "550" })
+	replies, err = TestMail(context.Background(), MailerConfig{Server: refusing.ln.Addr().String(), From: "a@b", To: []string{"c@d"}}, Alert{Subject: "s", Body: "b"})
+	if err == nil || len(replies) == 0 || !strings.HasPrefix(replies[len(replies)-1], "RCPT: 550") {
+		t.Fatalf("refused mail: replies %q, err %v", replies, err)
+	}
+}

@@ -501,7 +501,7 @@ func (x *cli) cmdRS(args []string) int {
 // cmdGlobals is `alivectl globals show|set`.
 func (x *cli) cmdGlobals(args []string) int {
 	if len(args) == 0 {
-		return x.usage("globals: show or set")
+		return x.usage("globals: show, set or test-mail")
 	}
 	v, err := x.c.Config(x.ctx)
 	if err != nil {
@@ -510,6 +510,26 @@ func (x *cli) cmdGlobals(args []string) int {
 	switch args[0] {
 	case "show":
 		return x.out(v.Globals, func(w io.Writer) { printGlobals(w, v.Globals) })
+	case "test-mail":
+		r, err := x.c.TestMail(x.ctx)
+		if err != nil {
+			return x.fail(err)
+		}
+		code := x.out(r, func(w io.Writer) {
+			fmt.Fprintf(w, "test mail to %s through %s\n", strings.Join(r.To, ", "), r.Server)
+			for _, l := range r.Replies {
+				fmt.Fprintf(w, "  %s\n", l)
+			}
+			if r.Sent {
+				fmt.Fprintln(w, "accepted by the server")
+			} else {
+				fmt.Fprintf(w, "NOT sent: %s\n", r.Error)
+			}
+		})
+		if code == exitOK && !r.Sent {
+			return exitFailed
+		}
+		return code
 	case "set":
 		fs := flag.NewFlagSet("globals set", flag.ContinueOnError)
 		fs.SetOutput(x.stderr)

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -297,5 +299,85 @@ func TestControlAPIRefusesBadRequests(t *testing.T) {
 	}
 	if code, out, _ := s.ctl("changes"); code != 0 || !strings.Contains(out, "nothing staged") {
 		t.Fatalf("a refused request staged something: %s", out)
+	}
+}
+
+// smtpStub answers one SMTP dialogue at a time with fixed replies and
+// keeps what the client sent.
+func smtpStub(t *testing.T) (addr string, got func() string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var seen strings.Builder
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			tp := textproto.NewConn(c)
+			_ = tp.PrintfLine("220 stub ready")
+			inData := false
+			for {
+				l, err := tp.ReadLine()
+				if err != nil {
+					break
+				}
+				mu.Lock()
+				seen.WriteString(l + "\n")
+				mu.Unlock()
+				switch {
+				case inData && l == ".":
+					inData = false
+					_ = tp.PrintfLine("250 2.0.0 queued as 42")
+				case inData:
+				case l == "DATA":
+					inData = true
+					_ = tp.PrintfLine("354 go ahead")
+				case l == "QUIT":
+					_ = tp.PrintfLine("221 bye")
+				default:
+					_ = tp.PrintfLine("250 ok")
+				}
+			}
+			_ = c.Close()
+		}
+	}()
+	t.Cleanup(func() { _ = ln.Close(); <-done })
+	return ln.Addr().String(), func() string { mu.Lock(); defer mu.Unlock(); return seen.String() }
+}
+
+// TestGlobalsAndTestMail: SMTP settings are staged as an edit of
+// global_defs, and a test mail goes out with the staged settings and
+// shows the server's replies.
+func TestGlobalsAndTestMail(t *testing.T) {
+	s := newStack(t)
+	addr, got := smtpStub(t)
+	host, port, _ := net.SplitHostPort(addr)
+	if code, _, errOut := s.ctl("globals", "test-mail"); code != exitUsage || !strings.Contains(errOut, "smtp_server") {
+		t.Fatalf("test mail without settings: %d %s", code, errOut)
+	}
+	if code, out, errOut := s.ctl("globals", "set", "--email", "ops@example.test, oncall@example.test", "--from", "lb1@example.test",
+		"--smtp-server", host, "--smtp-port", port, "--smtp-timeout", "5"); code != 0 {
+		t.Fatalf("globals set: %d %s %s", code, out, errOut)
+	}
+	code, out, errOut := s.ctl("globals", "test-mail")
+	if code != 0 || !strings.Contains(out, "RCPT: 250 ok") || !strings.Contains(out, "end of DATA: 250 2.0.0 queued as 42") {
+		t.Fatalf("test mail: %d\n%s%s", code, out, errOut)
+	}
+	if tr := got(); !strings.Contains(tr, "RCPT TO:<oncall@example.test>") || !strings.Contains(tr, "MAIL FROM:<lb1@example.test>") {
+		t.Fatalf("the stub saw:\n%s", tr)
+	}
+	if s.file() != manageConf {
+		t.Fatal("a test mail wrote the staged settings")
+	}
+	code, out, _ = s.ctl("plan")
+	if code != 0 || !strings.Contains(out, "+    notification_email {") || !strings.Contains(out, "notifications: settings change") {
+		t.Fatalf("plan of the SMTP settings:\n%s", out)
 	}
 }

@@ -56,6 +56,7 @@ func Policy() map[string]Access {
 		"POST /api/v1/apply":     OperateEdits,
 
 		"POST /api/v1/reload":                 Administer,
+		"POST /api/v1/test-mail":              Administer,
 		"POST /api/v1/history/{rev}/rollback": Administer,
 	}
 }
