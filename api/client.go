@@ -189,3 +189,9 @@ func (c *Client) TestMail(ctx context.Context) (*control.TestMailResult, error) 
 	var v control.TestMailResult
 	return &v, c.do(ctx, http.MethodPost, "/api/v1/test-mail", &v)
 }
+
+// AuditLog fetches the last limit audit records, newest first (0: all).
+func (c *Client) AuditLog(ctx context.Context, limit int) ([]confstore.AuditRecord, error) {
+	var v []confstore.AuditRecord
+	return v, c.do(ctx, http.MethodGet, "/api/v1/audit?limit="+strconv.Itoa(limit), &v)
+}

@@ -31,6 +31,7 @@ type Manager interface {
 	Override(ctx context.Context, who string, req control.OverrideRequest) (lvs.OverrideSet, error)
 	Overrides(ctx context.Context) (lvs.OverrideSet, error)
 	TestMail(ctx context.Context, who string) (*control.TestMailResult, error)
+	AuditLog(limit int) ([]confstore.AuditRecord, error)
 }
 
 // PlanRequest is the body of POST /api/v1/plan: empty previews the staged
@@ -117,6 +118,18 @@ func (h *handler) managerRoutes() []route {
 			}
 			h.log.Info("api: apply", "by", who, "ok", err == nil, "err", err)
 			reply(w, res, err)
+		}},
+		{method: "GET", path: "/api/v1/audit", control: true, handle: func(w http.ResponseWriter, r *http.Request) {
+			limit := 100
+			if v := r.URL.Query().Get("limit"); v != "" {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 0 {
+					writeJSON(w, http.StatusBadRequest, ErrorBody{Error: "limit must be a number >= 0 (0: all)"})
+					return
+				}
+				limit = n
+			}
+			replyTo(w)(h.mgr().AuditLog(limit))
 		}},
 		{method: "POST", path: "/api/v1/test-mail", control: true, handle: func(w http.ResponseWriter, r *http.Request) {
 			replyTo(w)(h.mgr().TestMail(r.Context(), Caller(r.Context())))

@@ -86,7 +86,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"ConfigView": control.ConfigView{}, "Edit": control.Edit{}, "StagedChange": control.StagedChange{},
 		"Pending": control.Pending{}, "Preview": status.Preview{}, "Plan": control.Plan{},
 		"PlanRequest": PlanRequest{}, "ApplyRequest": ApplyRequest{}, "ApplyResult": control.ApplyResult{},
-		"RollbackRequest": RollbackRequest{}, "TestMailResult": control.TestMailResult{}, "RevisionInfo": confstore.RevisionInfo{},
+		"RollbackRequest": RollbackRequest{}, "TestMailResult": control.TestMailResult{}, "AuditRecord": confstore.AuditRecord{}, "RevisionInfo": confstore.RevisionInfo{},
 		"LoginRequest": LoginRequest{}, "Identity": Identity{},
 	}
 	for name, v := range types {

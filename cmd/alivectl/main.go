@@ -80,7 +80,7 @@ func run(args []string, stdout, stderr io.Writer, color bool) int {
 		return cmdCheck(rest, stdout, stderr)
 	case "user":
 		return cmdUser(rest, os.Stdin, stdout, stderr)
-	case "vs", "rs", "globals", "plan", "apply", "changes", "history", "rollback", "overrides":
+	case "vs", "rs", "globals", "plan", "apply", "changes", "history", "rollback", "overrides", "audit":
 		x := &cli{ctx: ctx, c: api.NewClient(*socket), stdout: stdout, stderr: stderr, json: *asJSON}
 		switch cmd {
 		case "vs":
@@ -101,6 +101,8 @@ func run(args []string, stdout, stderr io.Writer, color bool) int {
 			return x.cmdRollback(rest)
 		case "overrides":
 			return x.cmdOverrides(rest)
+		case "audit":
+			return x.cmdAudit(rest)
 		}
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

@@ -759,3 +759,33 @@ func (x *cli) cmdOverrides(args []string) int {
 		_ = tw.Flush()
 	})
 }
+
+// cmdAudit is `alivectl audit [-n N]`.
+func (x *cli) cmdAudit(args []string) int {
+	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
+	fs.SetOutput(x.stderr)
+	n := fs.Int("n", 20, "how many records, newest first (0: all)")
+	if pos, err := parse(fs, args); err != nil || len(pos) != 0 {
+		return x.usage("audit [-n N]")
+	}
+	recs, err := x.c.AuditLog(x.ctx, *n)
+	if err != nil {
+		return x.fail(err)
+	}
+	return x.out(recs, func(w io.Writer) {
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "TIME\tAUTHOR\tRESULT\tREV\tWHAT")
+		for _, r := range recs {
+			rev := "-"
+			if r.Revision > 0 {
+				rev = strconv.Itoa(r.Revision)
+			}
+			what := r.Message
+			if r.Error != "" {
+				what += " (" + r.Error + ")"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Time.Local().Format("2006-01-02 15:04:05"), r.Author, r.Result, rev, what)
+		}
+		_ = tw.Flush()
+	})
+}

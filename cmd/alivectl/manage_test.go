@@ -234,6 +234,11 @@ func TestManageEndToEnd(t *testing.T) {
 		t.Fatalf("refused weight override changed the kernel: %d", w)
 	}
 
+	// The audit log names who did what, newest first.
+	if code, out, _ := s.ctl("audit"); code != 0 || !regexp.MustCompile(`(?s)drain 10.0.0.1:80/tcp 127.0.0.3:80.*third server`).MatchString(out) {
+		t.Fatalf("audit: %d\n%s", code, out)
+	}
+
 	// History and rollback: back to the hand-written file, byte for byte.
 	if code, out, _ := s.ctl("history"); code != 0 || !strings.Contains(out, "third server") {
 		t.Fatalf("history: %d %s", code, out)

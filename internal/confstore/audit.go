@@ -3,7 +3,9 @@ package confstore
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"regexp"
 	"time"
@@ -47,6 +49,29 @@ func (s *Store) Audit(author, message string, files []string) error {
 		files = []string{}
 	}
 	return s.audit(AuditRecord{Author: author, Message: message, Files: files, Result: ResultOK})
+}
+
+// AuditLog returns the last limit records of the audit log, newest first
+// (all of them when limit <= 0). Lines that do not parse are skipped: the
+// log is append-only and a torn last line must not hide the others.
+func (s *Store) AuditLog(limit int) ([]AuditRecord, error) {
+	b, err := s.fs.ReadFile(filepath.Join(s.dir, AuditFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return []AuditRecord{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading audit log: %w", err)
+	}
+	lines := bytes.Split(b, []byte("\n"))
+	out := []AuditRecord{}
+	for i := len(lines) - 1; i >= 0 && (limit <= 0 || len(out) < limit); i-- {
+		var r AuditRecord
+		if len(bytes.TrimSpace(lines[i])) == 0 || json.Unmarshal(lines[i], &r) != nil {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 func (s *Store) audit(r AuditRecord) error {

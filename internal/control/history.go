@@ -101,3 +101,13 @@ func (s *Service) Rollback(ctx context.Context, who string, n int) (*ApplyResult
 	}
 	return s.commitAndReload(ctx, p, who, p.changes[0].Summary)
 }
+
+// AuditLog returns the last limit records of the audit log, newest first:
+// every write, conflict, failed write and override, with who did it.
+func (s *Service) AuditLog(limit int) ([]confstore.AuditRecord, error) {
+	r, err := s.opt.Store.AuditLog(limit)
+	if err != nil {
+		return nil, wrap(Unavailable, err, "audit log")
+	}
+	return r, nil
+}

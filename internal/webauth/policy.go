@@ -47,6 +47,7 @@ func Policy() map[string]Access {
 		"GET /api/v1/changes":                     View,
 		"GET /api/v1/history":                     View,
 		"GET /api/v1/history/{rev}":               View,
+		"GET /api/v1/audit":                       View,
 
 		"POST /api/v1/overrides": Operate,
 
