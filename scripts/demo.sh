@@ -10,9 +10,16 @@
 # Needs root, iproute2 and iputils-ping (scripts/install-deps.sh) and a
 # built bin/alived (make build). DEMO_FAST=1 (used by internal/demo's
 # test) runs VRRPv3 with advert_int 0.1 and short pauses: ~20 s in all.
+#
+# Node n2 (up for the whole run) also serves the web UI on a link from
+# this machine's own namespace into the lab, with a throwaway login that
+# is printed at the start; DEMO_HOLD=1 keeps the lab (and the UI) up at the
+# end until Enter or Ctrl-C.
 set -euo pipefail
 
 BIN=${BIN:-$(cd "$(dirname "$0")/.." && pwd)/bin/alived}
+CTL=${CTL:-$(dirname "$BIN")/alivectl}
+HOLD=${DEMO_HOLD:-0}
 FAST=${DEMO_FAST:-0}
 VERSION=2 ADVERT=1 AUTH="authentication {
         auth_type PASS
@@ -38,6 +45,7 @@ cleanup() {
 	done
 	wait 2>/dev/null || true
 	for ns in "$N1" "$N2" "$CL" "$HUB"; do ip netns del "$ns" 2>/dev/null || true; done
+	ip link del "${P}ui" 2>/dev/null || true
 	rm -rf "$DIR"
 }
 trap cleanup EXIT
@@ -60,6 +68,19 @@ for pair in "$N1:10.77.0.1" "$N2:10.77.0.2" "$CL:10.77.0.10"; do
 	ip -n "$ns" link set eth0 up
 	i=$((i + 1))
 done
+
+# --- the web UI's link: this namespace 10.78.0.1 <-> n2 10.78.0.2 ----------
+UI_ADDR=10.78.0.2:9165
+ip link add "${P}ui" type veth peer name ui0 netns "$N2"
+ip addr add 10.78.0.1/30 dev "${P}ui"
+ip link set "${P}ui" up
+ip -n "$N2" addr add 10.78.0.2/30 dev ui0
+ip -n "$N2" link set ui0 up
+UI_PASS=""
+if [ -x "$CTL" ]; then
+	UI_PASS=$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 12)
+	echo "$UI_PASS" | "$CTL" user add demo --role admin --password-stdin --users-file "$DIR/users.json" >/dev/null
+fi
 
 # --- configuration: keepalived.conf syntax, a notify script per node ----
 for n in n1 n2; do
@@ -91,10 +112,17 @@ CONF
 done
 
 start() { # node
-	local n=$1 ns
+	local n=$1 ns web=()
 	ns=$([ "$1" = n1 ] && echo "$N1" || echo "$N2")
+	if [ "$n" = n2 ] && [ -n "$UI_PASS" ]; then
+		# The demo's UI is on a lab-only link, so plain HTTP login is
+		# allowed there; a real node gets TLS (see the README).
+		web=(--web.listen-address="$UI_ADDR" --web.users-file="$DIR/users.json" --web.allow-insecure-login)
+	else
+		web=(--web.listen-address=)
+	fi
 	ip netns exec "$ns" "$BIN" -n -l -f "$DIR/$n/keepalived.conf" -p "$DIR/$n/alived.pid" \
-		>>"$DIR/$n/log" 2>&1 &
+		--state-dir="$DIR/$n/state.d" "${web[@]}" >>"$DIR/$n/log" 2>&1 &
 	PID[$n]=$!
 }
 
@@ -140,6 +168,9 @@ watch_for() { # seconds message
 
 echo "alived demo: n1 (priority 150) and n2 (priority 100) share VIP $VIP; the client pings it."
 echo "files in $DIR (logs: n1/log, n2/log)"
+if [ -n "$UI_PASS" ]; then
+	echo "web UI of n2: http://$UI_ADDR/  user demo, password $UI_PASS (throwaway; DEMO_HOLD=1 keeps it up at the end)"
+fi
 start n1
 start n2
 watch_for 12 "both nodes start; n1 has the higher priority and becomes master"
@@ -154,5 +185,9 @@ echo "== stop n1 cleanly (SIGTERM): it sends priority 0, so n2 takes over after 
 kill -TERM "${PID[n1]}"
 wait "${PID[n1]}" 2>/dev/null || true
 watch_for 10 "n2 is master again"
+if [ "$HOLD" = 1 ]; then
+	echo "== DEMO_HOLD=1: the lab stays up (web UI http://$UI_ADDR/, user demo, password $UI_PASS); press Enter to tear it down"
+	read -r _ || true
+fi
 echo "== done; tearing the lab down"
 exit 0
