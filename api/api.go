@@ -115,6 +115,7 @@ func (h *handler) routes() []route {
 		{method: "GET", path: "/api/v1/instances", handle: h.get(func(s *status.Snapshot) any { return s.Instances })},
 		{method: "GET", path: "/api/v1/sync-groups", handle: h.get(func(s *status.Snapshot) any { return s.SyncGroups })},
 		{method: "GET", path: "/api/v1/virtual-servers", handle: h.get(func(s *status.Snapshot) any { return s.VirtualServers })},
+		{method: "GET", path: "/api/v1/events", handle: h.events},
 		{method: "POST", path: "/api/v1/reload", control: true, handle: h.reload},
 	}
 	for _, rt := range h.managerRoutes() {
