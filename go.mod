@@ -3,6 +3,7 @@ module github.com/alived/alived
 go 1.26.0
 
 require (
+	github.com/chromedp/chromedp v0.24.0
 	github.com/cloudflare/ipvs v0.12.0
 	github.com/mdlayher/arp v0.0.0-20220512170110-6706a2966875
 	github.com/mdlayher/ndp v1.1.0
@@ -12,6 +13,11 @@ require (
 	golang.org/x/crypto v0.58.0
 	golang.org/x/net v0.62.0
 	golang.org/x/sys v0.50.0
+)
+
+require (
+	github.com/chromedp/cdproto v0.160.1 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 )
 
 require (

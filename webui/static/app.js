@@ -88,6 +88,16 @@ function h(tag, props, ...kids) {
 
 function clear(e) { while (e.firstChild) e.firstChild.remove(); return e; }
 
+// put appends children to a container as h() does (skipping null and
+// false, which the DOM's append would print).
+function put(e, ...kids) {
+  for (const c of kids.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    e.append(typeof c === 'object' ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
 function fmtTime(s) {
   if (!s || s.startsWith('0001-')) return '—';
   return new Date(s).toLocaleString(S.lang === 'ja' ? 'ja-JP' : 'en-GB');
@@ -256,7 +266,7 @@ screens.login = root => {
       out.append(notice(err.status === 429 ? t('login.throttled') : err.status === 401 ? t('login.failed') : err.message, 'bad'));
     }
   });
-  root.append(form);
+  put(root, form);
 };
 
 screens.dashboard = root => {
@@ -272,7 +282,7 @@ screens.dashboard = root => {
         h('td', { text: vs.counters.connections }),
         h('td', { text: fmtBytes(rate.in) + '/s' }), h('td', { text: fmtBytes(rate.out) + '/s' }));
     }, (vs, q) => vs.id.toLowerCase().includes(q), 'dash-vs');
-  root.append(
+  put(root, 
     h('h2', { text: t('dash.instances') }),
     h('table', { class: 'list', id: 'dash-instances' }, h('thead', {}, h('tr', {}, ['col.instance', 'col.state', 'col.priority', 'col.master', 'col.since'].map(c => h('th', { text: t(c) })))), inst),
     h('h2', { text: t('dash.syncgroups') }),
@@ -369,7 +379,7 @@ screens.vs = async root => {
         can('admin') && !vs.read_only ? [' ', link('#/vs-edit/' + enc(vs.name), t('btn.edit')), ' ',
           confirmButton(t('btn.delete'), () => stage({ op: 'rm-vs', vs: vs.name }, out))] : null));
   }, (vs, q) => vs.name.toLowerCase().includes(q) || (vs.spec.virtualhost || '').toLowerCase().includes(q), 'vs-list');
-  root.append(h('h2', { text: t('vs.title') }),
+  put(root, h('h2', { text: t('vs.title') }),
     can('admin') ? h('p', {}, link('#/vs-new', t('vs.add'), 'button')) : null, out, list.el);
   list.set(cfg.virtual_servers);
   return { refresh() { liveVS = statusVS(); list.set(cfg.virtual_servers); } };
@@ -463,7 +473,7 @@ screens.vsForm = async (root, name) => {
     }
     if (await stage(edit, out)) form.querySelector('button[type=submit]').disabled = true;
   });
-  root.append(form);
+  put(root, form);
 };
 
 // overrideText describes a drain or maintenance with its live connection counts.
@@ -471,7 +481,10 @@ function overrideText(o) {
   if (!o) return '';
   const k = t('ov.' + o.kind);
   if (o.kind === 'weight') return t('ov.weight_is', o.weight);
-  if (o.kind === 'drain') return o.drained_at && !o.drained_at.startsWith('0001-') ? t('ov.drained', k) : t('ov.draining', k, o.active_conns, o.inactive_conns);
+  if (o.kind === 'drain') {
+    const done = (o.drained_at && !o.drained_at.startsWith('0001-')) || (o.active_conns === 0 && o.inactive_conns === 0);
+    return done ? t('ov.drained', k) : t('ov.draining', k, o.active_conns, o.inactive_conns);
+  }
   return k;
 }
 
@@ -511,7 +524,7 @@ screens.rs = async (root, vsName) => {
       h('td', { class: 'actions' }, ops, can('admin') && c && !ro ? [' ', link('#/rs-edit/' + enc(vsName) + '/' + enc(c.name), t('btn.edit')), ' ',
         confirmButton(t('btn.delete'), () => stage({ op: 'rm-rs', vs: vsName, rs: c.name }, out))] : null));
   }
-  root.append(h('h2', {}, t('rs.title'), ' ', h('code', { text: vsName })), head,
+  put(root, h('h2', {}, t('rs.title'), ' ', h('code', { text: vsName })), head,
     can('admin') && info && !info.read_only ? h('p', {}, link('#/rs-new/' + enc(vsName), t('rs.add'), 'button'), ' ', link('#/vs-edit/' + enc(vsName), t('vs.edit'), 'button')) : null,
     info && info.read_only ? h('div', { class: 'ro', text: t('ro.reason', info.read_only) }) : null,
     out,
@@ -610,7 +623,7 @@ screens.rsForm = async (root, vsName, rsName) => {
     const edit = { op: isNew ? 'add-rs' : 'set-rs', vs: vsName, rs, real_server: spec, disabled: isNew && v.disabled ? true : undefined };
     if (await stage(edit, out)) form.querySelector('button[type=submit]').disabled = true;
   });
-  root.append(form);
+  put(root, form);
 };
 
 screens.globals = async root => {
@@ -636,7 +649,7 @@ screens.globals = async root => {
       notification_email_from: v.notification_email_from || undefined, smtp_server: v.smtp_server || undefined,
       smtp_port: num(v.smtp_port), smtp_connect_timeout: num(v.smtp_connect_timeout) } }, out);
   });
-  root.append(form);
+  put(root, form);
 };
 
 // diffView colours a unified diff line by line.
@@ -679,15 +692,15 @@ function previewView(pv) {
 
 screens.review = async root => {
   const out = h('div', { class: 'out', id: 'review-out' });
-  root.append(h('h2', { text: t('rev.title') }), out);
+  put(root, h('h2', { text: t('rev.title') }), out);
   const p = await api('GET', '/api/v1/changes');
-  if (!p.changes.length) { root.append(h('p', { class: 'empty', id: 'nothing-staged', text: t('rev.nothing') })); return; }
-  root.append(h('h3', { text: t('rev.changes') }),
+  if (!p.changes.length) { put(root, h('p', { class: 'empty', id: 'nothing-staged', text: t('rev.nothing') })); return; }
+  put(root, h('h3', { text: t('rev.changes') }),
     h('ul', { id: 'changes' }, p.changes.map(c => h('li', {}, h('code', { text: c.summary }), ' ', t('rev.by', c.by, fmtTime(c.at))))));
   let plan;
   try { plan = await api('POST', '/api/v1/plan', {}); } catch (err) { out.append(errorBox(err)); }
-  root.append(h('h3', { text: t('rev.diff') }), diffView(plan ? plan.diff : p.diff));
-  if (plan) root.append(previewView(plan.preview));
+  put(root, h('h3', { text: t('rev.diff') }), diffView(plan ? plan.diff : p.diff));
+  if (plan) put(root, previewView(plan.preview));
   const msg = h('input', { name: 'message', id: 'apply-message', placeholder: t('rev.message') });
   const apply = h('button', { type: 'button', class: 'primary', id: 'apply', text: t('rev.apply'), disabled: !can('operate') });
   const discard = h('button', { type: 'button', id: 'discard', text: t('rev.discard'), disabled: !can('operate') });
@@ -705,13 +718,13 @@ screens.review = async root => {
     updateStaged();
     go('#/review');
   });
-  root.append(h('div', { class: 'buttons card' }, msg, apply, discard));
+  put(root, h('div', { class: 'buttons card' }, msg, apply, discard));
 };
 
 screens.history = async (root, rev) => {
   if (rev === undefined) {
     const hist = await api('GET', '/api/v1/history');
-    root.append(h('h2', { text: t('hist.title') }),
+    put(root, h('h2', { text: t('hist.title') }),
       h('table', { class: 'list', id: 'history' }, h('thead', {}, h('tr', {}, ['col.rev', 'col.time', 'col.author', 'col.message', 'col.files'].map(c => h('th', { text: t(c) })))),
         h('tbody', {}, hist.slice().reverse().map(r => h('tr', {},
           h('td', {}, link('#/history/' + r.number, '#' + r.number)), h('td', { text: fmtTime(r.time) }),
@@ -737,14 +750,14 @@ screens.history = async (root, rev) => {
       out.append(h('h3', { text: t('hist.rollback_diff') }), diffView(plan.diff), previewView(plan.preview), doIt);
     } catch (err) { out.append(errorBox(err)); }
   });
-  root.append(h('h2', { text: t('hist.revision', d.number) }),
+  put(root, h('h2', { text: t('hist.revision', d.number) }),
     h('p', {}, t('rev.by', d.author, fmtTime(d.time)), d.message ? [' — ', d.message] : null),
     diffView(d.diff), h('p', {}, previewBtn, ' ', link('#/history', t('btn.back'))), out);
 };
 
 screens.vrrp = root => {
   const box = h('div', { id: 'vrrp' });
-  root.append(h('h2', { text: t('vrrp.title') }), box);
+  put(root, h('h2', { text: t('vrrp.title') }), box);
   return {
     refresh() {
       const s = S.status;
@@ -794,7 +807,7 @@ async function route() {
     'rs-edit': () => screens.rsForm(root, parts[1], parts[2]), globals: () => screens.globals(root),
     review: () => screens.review(root), history: () => screens.history(root, parts[1]), vrrp: () => screens.vrrp(root),
   }[name];
-  if (!fn) { root.append(h('p', { text: t('err.noscreen') })); return; }
+  if (!fn) { put(root, h('p', { text: t('err.noscreen') })); return; }
   try {
     const view = await fn();
     if (gen !== S.gen) return;
@@ -802,7 +815,7 @@ async function route() {
     if (S.view && S.view.refresh) S.view.refresh();
     app.dataset.screen = name;
   } catch (err) {
-    if (err.status !== 401) root.append(errorBox(err));
+    if (err.status !== 401) put(root, errorBox(err));
     if (gen === S.gen) app.dataset.screen = 'error';
   }
   if (S.user) updateStaged();

@@ -1,0 +1,450 @@
+package webui
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/alived/alived/internal/testenv"
+	"github.com/alived/alived/ipvs"
+)
+
+// chromiumPath is Debian's chromium (scripts/install-deps.sh installs it).
+const chromiumPath = "/usr/bin/chromium"
+
+// browserConf has an editable virtual server, and a read-only one (it
+// uses a macro) whose virtualhost is markup: the page must show it as
+// text.
+const browserConf = `# written by hand
+$W=1
+virtual_server 10.0.0.1 80 {
+  delay_loop 1
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 127.0.0.2 80 {
+    weight 1
+  }
+}
+virtual_server 10.0.0.9 443 {
+  lb_algo wlc
+  lb_kind DR
+  protocol TCP
+  virtualhost <script>alert(1)</script>
+  real_server 127.0.0.9 443 {
+    weight $W
+  }
+}
+`
+
+// requireBrowser skips unless namespace-level tests are enabled (the
+// README's full-suite command sets ALIVED_TEST_NETNS=1) and chromium is
+// installed.
+func requireBrowser(t *testing.T) {
+	t.Helper()
+	if os.Getenv(testenv.EnvNetns) != "1" {
+		if testenv.Strict() {
+			t.Fatalf("browser test not enabled: set %s=1", testenv.EnvNetns)
+		}
+		t.Skipf("browser test: set %s=1 (and install chromium) to enable", testenv.EnvNetns)
+	}
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if testenv.Strict() {
+			t.Fatalf("browser test needs %s (scripts/install-deps.sh installs it)", chromiumPath)
+		}
+		t.Skipf("browser test needs %s (scripts/install-deps.sh installs it)", chromiumPath)
+	}
+}
+
+// browser is one headless chromium with a fresh profile.
+type browser struct {
+	t     *testing.T
+	ctx   context.Context
+	cat   map[string]string
+	lang  string
+	shots string
+}
+
+func newBrowser(t *testing.T, lang string) *browser {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("lang", lang),
+		chromedp.Flag("accept-lang", lang),
+		chromedp.Env("LANGUAGE="+lang, "LANG="+map[string]string{"ja": "ja_JP.UTF-8", "en": "en_US.UTF-8"}[lang]),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1200, 860),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelC(); cancelA() })
+	b := &browser{t: t, ctx: ctx, cat: catalog(t, lang), lang: lang, shots: filepath.Join("..", "docs", "screenshots")}
+	// The first action starts the browser; it must not carry a timeout.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	return b
+}
+
+// msg is the catalog message key with its placeholders filled, as the
+// page's t() does.
+func (b *browser) msg(key string, args ...any) string {
+	s, ok := b.cat[key]
+	if !ok {
+		b.t.Fatalf("no catalog key %q", key)
+	}
+	for i, a := range args {
+		s = strings.ReplaceAll(s, "{"+strconv.Itoa(i)+"}", fmt.Sprint(a))
+	}
+	return s
+}
+
+func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.t.Fatalf("browser: %v\npage text:\n%s", err, b.text())
+	}
+}
+
+// eval runs a script in the page and returns its value as a string.
+func (b *browser) eval(js string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[json.RawMessage](js))
+	if err != nil {
+		b.t.Fatalf("eval %q: %v", js, err)
+	}
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return s
+	}
+	return string(v)
+}
+
+// text is the page's visible text, for failure messages.
+func (b *browser) text() string {
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ''`))
+	return s
+}
+
+// wait waits until the expression is true, re-evaluating it on every DOM
+// change, and returns how long that took.
+func (b *browser) wait(what, expr string, timeout time.Duration) time.Duration {
+	b.t.Helper()
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(b.ctx, timeout+5*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingMutation(), chromedp.WithPollingTimeout(timeout))); err != nil {
+		b.t.Fatalf("%s: waiting for %s: %v\npage text:\n%s", what, expr, err, b.text())
+	}
+	return time.Since(start)
+}
+
+// open shows a screen by its hash and waits until it has rendered.
+func (b *browser) open(hash, screen string) {
+	b.t.Helper()
+	b.eval(`location.hash = ` + jsStr(hash) + `; 1`)
+	b.wait("open "+hash, `document.getElementById('app').dataset.screen === `+jsStr(screen), 10*time.Second)
+}
+
+// set fills a form field and fires its change event.
+func (b *browser) set(form, name, value string) {
+	b.t.Helper()
+	b.eval(`(() => { const e = document.querySelector('#` + form + ` [name="` + name + `"]');
+		if (!e) throw new Error('no field ` + name + `');
+		if (e.type === 'checkbox') e.checked = ` + jsStr(value) + ` === 'true'; else e.value = ` + jsStr(value) + `;
+		e.dispatchEvent(new Event('change', {bubbles: true})); return 1; })()`)
+}
+
+// click clicks the first element matching the CSS selector.
+func (b *browser) click(sel string) {
+	b.t.Helper()
+	b.eval(`(() => { const e = document.querySelector(` + jsStr(sel) + `); if (!e) throw new Error('nothing matches ' + ` + jsStr(sel) + `); e.click(); return 1; })()`)
+}
+
+// textOf is the text of the first element matching sel.
+func (b *browser) textOf(sel string) string {
+	return b.eval(`(() => { const e = document.querySelector(` + jsStr(sel) + `); return e ? e.textContent : '<missing>'; })()`)
+}
+
+// shot writes a PNG of the viewport to docs/screenshots/<lang>-<name>.png.
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.MkdirAll(b.shots, 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(b.shots, b.lang+"-"+name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func jsStr(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// healthServer is the real HTTP server the HTTP_GET check probes.
+func healthServer(t *testing.T) (*http.Server, uint16) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) }),
+		ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return srv, uint16(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// TestBrowserFlows drives the UI in a real chromium against a running
+// daemon, in English and in Japanese: log in, see the dashboard, add a
+// real server with an HTTP_GET check through the form (first a rejected
+// one, whose diagnostics show file:line), review (diff, no VRRP instance
+// touched), apply, watch the new server come up and go down live when its
+// HTTP server stops, drain another and watch its connections count down,
+// change the SMTP settings, and roll back. It writes a screenshot of every
+// screen to docs/screenshots.
+func TestBrowserFlows(t *testing.T) {
+	requireBrowser(t)
+	for _, lang := range []string{"en", "ja"} {
+		t.Run(lang, func(t *testing.T) { browserFlow(t, lang) })
+	}
+}
+
+func browserFlow(t *testing.T, lang string) {
+	s := newStack(t, browserConf)
+	s.waitWeight("127.0.0.2", 80, 1)
+	hs, port := healthServer(t)
+	rsName := "127.0.0.1:" + strconv.Itoa(int(port))
+	b := newBrowser(t, lang)
+
+	// The browser's language picks the catalog; the page has no
+	// CSP violation.
+	b.do(chromedp.Navigate(s.url))
+	b.wait("page load", `document.body.dataset.ready === '1'`, 10*time.Second)
+	if got := b.eval(`document.documentElement.lang`); got != lang {
+		t.Fatalf("page language %q for a %s browser (navigator.language %s)", got, lang, b.eval(`navigator.language`))
+	}
+	b.wait("login screen", `document.getElementById('app').dataset.screen === 'login'`, 5*time.Second)
+	b.shot("login")
+
+	// A wrong password is refused with the catalog's message.
+	b.set("login-form", "user", "alice")
+	b.set("login-form", "password", "wrong")
+	b.click("#login-form button[type=submit]")
+	b.wait("login refused", `document.querySelector('#login-form .notice') !== null`, 5*time.Second)
+	if got := b.textOf("#login-form .notice"); got != b.msg("login.failed") {
+		t.Errorf("refused login says %q", got)
+	}
+	b.set("login-form", "password", "secret")
+	b.click("#login-form button[type=submit]")
+	b.wait("dashboard", `document.getElementById('app').dataset.screen === 'dashboard'`, 10*time.Second)
+	b.wait("dashboard VS", `document.querySelector('#dash-vs tr[data-vs="10.0.0.1:80/tcp"]') !== null`, 5*time.Second)
+	if got := b.textOf("#nav a[href='#/dashboard']"); got != b.msg("nav.dashboard") {
+		t.Errorf("nav says %q, want %q", got, b.msg("nav.dashboard"))
+	}
+	if got := b.textOf(`#dash-vs tr[data-vs="10.0.0.1:80/tcp"] td:nth-child(2)`); got != b.msg("dash.healthy", 1, 1) {
+		t.Errorf("dashboard health %q", got)
+	}
+	b.shot("dashboard")
+
+	// The virtual server list: the markup in a virtualhost is text, and
+	// the read-only server says why.
+	b.open("#/vs", "vs")
+	if got := b.textOf(`#vs-list tr[data-vs="10.0.0.9:443/tcp"] td.vhost`); got != "<script>alert(1)</script>" {
+		t.Errorf("virtualhost shown as %q", got)
+	}
+	if n := b.eval(`String(document.scripts.length)`); n != "1" {
+		t.Errorf("%s script elements: the virtualhost became markup", n)
+	}
+	if got := b.textOf(`#vs-list tr[data-vs="10.0.0.9:443/tcp"] .ro`); !strings.Contains(got, "keepalived.conf:18") {
+		t.Errorf("read-only reason %q", got)
+	}
+	b.shot("virtual-servers")
+	b.open("#/vs-new", "vs-new")
+	b.shot("virtual-server-form")
+
+	// Add a real server with HTTP_GET. First without a URL: keepalived's
+	// rules refuse that, and the diagnostics appear next to the form.
+	vsHash := "10.0.0.1%3A80%2Ftcp"
+	b.open("#/rs-new/"+vsHash, "rs-new")
+	b.set("rs-form", "address", "127.0.0.1")
+	b.set("rs-form", "port", strconv.Itoa(int(port)))
+	b.set("rs-form", "weight", "2")
+	b.set("rs-form", "check", "HTTP_GET")
+	b.click("#rs-form button[type=submit]")
+	b.wait("rejected edit", `document.querySelector('#rs-form .error') !== null`, 10*time.Second)
+	if got := b.textOf("#rs-form .error strong"); got != b.msg("err.rejected") {
+		t.Errorf("rejection headline %q", got)
+	}
+	if got := b.textOf("#rs-form .error code.where"); !strings.Contains(got, "keepalived.conf:") {
+		t.Errorf("diagnostic place %q, want file:line", got)
+	}
+	b.shot("real-server-form-rejected")
+	b.set("rs-form", "c.url.path", "/health")
+	b.set("rs-form", "c.url.status_code", "200")
+	b.set("rs-form", "c.connect_timeout", "1")
+	b.shot("real-server-form")
+	b.click("#rs-form button[type=submit]")
+	b.wait("staged", `document.querySelector('#rs-form .notice.ok') !== null`, 10*time.Second)
+
+	// Review: the diff and the effect, then apply.
+	b.open("#/review", "review")
+	b.wait("preview", `document.getElementById('preview') !== null`, 10*time.Second)
+	if got := b.textOf("#vrrp-none"); got != b.msg("rev.vrrp_none", 0) {
+		t.Errorf("VRRP preview %q", got)
+	}
+	if got := b.textOf("pre.diff"); !strings.Contains(got, "+  real_server 127.0.0.1 "+strconv.Itoa(int(port))+" {") {
+		t.Errorf("diff:\n%s", got)
+	}
+	if got := b.textOf("#preview"); !strings.Contains(got, "127.0.0.1:"+strconv.Itoa(int(port))) {
+		t.Errorf("preview does not name the new destination:\n%s", got)
+	}
+	b.shot("review")
+	b.eval(`document.getElementById('apply-message').value = 'health-checked web server'; 1`)
+	b.click("#apply")
+	b.wait("applied", `document.querySelector('#review-out .notice.ok') !== null || document.querySelector('#review-out .error') !== null`, 15*time.Second)
+	if got := b.textOf("#review-out"); got != b.msg("rev.applied", 1) {
+		t.Fatalf("apply: %q", got)
+	}
+	b.shot("review-applied")
+	s.waitWeight("127.0.0.1", port, 2)
+
+	// The real server list: the new row turns up by itself, then down
+	// when its HTTP server stops, without a reload.
+	b.open("#/rs/"+vsHash, "rs")
+	b.eval(`window.alivedNoReload = 1; 1`)
+	row := `#rs-list tr[data-rs="` + rsName + `"]`
+	b.wait("new server up", `document.querySelector('`+row+`[data-health="up"]') !== null`, 15*time.Second)
+	b.shot("real-servers")
+	stopped := time.Now()
+	_ = hs.Close()
+	b.wait("new server down", `document.querySelector('`+row+`[data-health="down"]') !== null`, 20*time.Second)
+	downAfter := time.Since(stopped)
+	if b.eval(`String(window.alivedNoReload)`) != "1" {
+		t.Error("the page reloaded")
+	}
+	latency, _ := strconv.Atoi(b.eval(`document.body.dataset.latency`))
+	t.Logf("%s: HTTP server stopped → row down on screen after %v; last snapshot shown %d ms after the daemon published it", lang, downAfter.Round(time.Millisecond), latency)
+	if latency > 1000 {
+		t.Errorf("the page showed a snapshot %d ms after it was published, want under 1 s", latency)
+	}
+	b.shot("real-servers-down")
+
+	// Drain 127.0.0.2 while it has connections: its weight goes to 0 and
+	// the connections count down on screen.
+	key := ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 80}
+	dest := ipvs.DestKey{Addr: netip.MustParseAddr("127.0.0.2"), Port: 80}
+	s.kernel.SetCounters(key, dest, ipvs.Counters{ActiveConns: 7, InactiveConns: 2})
+	time.Sleep(1100 * time.Millisecond) // a repair pass reads the counters
+	drainRow := `#rs-list tr[data-rs="127.0.0.2:80"]`
+	b.click(drainRow + " button.op-drain")
+	b.wait("draining", `document.querySelector('`+drainRow+`[data-override="drain"]') !== null`, 10*time.Second)
+	s.waitWeight("127.0.0.2", 80, 0)
+	b.wait("7 left", `document.querySelector('`+drainRow+` td.override').textContent === `+jsStr(b.msg("ov.draining", b.msg("ov.drain"), 7, 2)), 5*time.Second)
+	b.shot("real-servers-draining")
+	s.kernel.SetCounters(key, dest, ipvs.Counters{ActiveConns: 3, InactiveConns: 1})
+	time.Sleep(1100 * time.Millisecond) // a repair pass reads the counters, the status cache ages out
+	s.publish()
+	b.wait("3 left", `document.querySelector('`+drainRow+` td.override').textContent === `+jsStr(b.msg("ov.draining", b.msg("ov.drain"), 3, 1)), 5*time.Second)
+	s.kernel.SetCounters(key, dest, ipvs.Counters{})
+	time.Sleep(1100 * time.Millisecond)
+	s.publish()
+	b.wait("drained", `document.querySelector('`+drainRow+` td.override').textContent === `+jsStr(b.msg("ov.drained", b.msg("ov.drain"))), 5*time.Second)
+
+	// SMTP settings, staged and applied.
+	b.open("#/globals", "globals")
+	b.set("globals-form", "notification_email", "ops@example.com\nnoc@example.com")
+	b.set("globals-form", "notification_email_from", "alived@example.com")
+	b.set("globals-form", "smtp_server", "127.0.0.1")
+	b.set("globals-form", "smtp_port", "2525")
+	b.set("globals-form", "smtp_connect_timeout", "5")
+	b.shot("global-settings")
+	b.click("#globals-form button[type=submit]")
+	b.wait("globals staged", `document.querySelector('#globals-form .notice.ok') !== null || document.querySelector('#globals-form .error') !== null`, 10*time.Second)
+	if b.eval(`String(document.querySelector('#globals-form .error') === null)`) != "true" {
+		t.Fatalf("globals refused: %s", b.textOf("#globals-form .error"))
+	}
+	b.open("#/review", "review")
+	b.wait("preview", `document.getElementById('preview') !== null`, 10*time.Second)
+	b.click("#apply")
+	b.wait("applied", `document.querySelector('#review-out .notice.ok') !== null || document.querySelector('#review-out .error') !== null`, 15*time.Second)
+	if got := b.textOf("#review-out"); got != b.msg("rev.applied", 2) {
+		t.Fatalf("apply globals: %q", got)
+	}
+	if f := s.file(); !strings.Contains(f, "smtp_server 127.0.0.1 2525") || !strings.Contains(f, "noc@example.com") {
+		t.Fatalf("file after the globals apply:\n%s", f)
+	}
+
+	// History and rollback to revision 1, through the dry-run preview.
+	b.open("#/history", "history")
+	if got := b.textOf("#history tbody tr:last-child td:nth-child(4)"); got != "health-checked web server" {
+		t.Errorf("history message %q", got)
+	}
+	b.shot("history")
+	b.open("#/history/1", "history")
+	b.click("#rollback-preview")
+	b.wait("rollback preview", `document.getElementById('rollback-apply') !== null || document.querySelector('#rollback-out .error') !== null`, 10*time.Second)
+	if got := b.textOf("#rollback-out pre.diff"); !strings.Contains(got, "smtp_server 127.0.0.1 2525") {
+		t.Errorf("rollback diff:\n%s", got)
+	}
+	b.shot("history-rollback")
+	b.click("#rollback-apply")
+	b.wait("rolled back", `document.querySelector('#rollback-out .notice.ok') !== null || document.querySelector('#rollback-out .error') !== null`, 15*time.Second)
+	if got := b.textOf("#rollback-out .notice"); got != b.msg("hist.rolled_back", 1, 3) {
+		t.Fatalf("rollback: %q", got)
+	}
+	if f := s.file(); strings.Contains(f, "smtp_server") || !strings.Contains(f, "real_server 127.0.0.1 "+strconv.Itoa(int(port))) {
+		t.Fatalf("file after rollback to 1:\n%s", f)
+	}
+
+	b.open("#/vrrp", "vrrp")
+	b.shot("vrrp")
+	if v := b.eval(`JSON.stringify(window.alivedCSPViolations)`); v != "[]" {
+		t.Errorf("CSP violations: %s", v)
+	}
+
+	// A viewer sees the same screens without the controls.
+	b.click("#logout")
+	b.wait("logged out", `document.getElementById('app').dataset.screen === 'login'`, 5*time.Second)
+	b.set("login-form", "user", "viewer")
+	b.set("login-form", "password", "secret")
+	b.click("#login-form button[type=submit]")
+	b.wait("dashboard", `document.getElementById('app').dataset.screen === 'dashboard'`, 10*time.Second)
+	b.open("#/rs/"+vsHash, "rs")
+	b.wait("rows", `document.querySelector('#rs-list tr[data-rs]') !== null`, 5*time.Second)
+	if n := b.eval(`String(document.querySelectorAll('#rs-list button.op-drain, #rs-list a[href^="#/rs-edit"], a[href^="#/rs-new"]').length)`); n != "0" {
+		t.Errorf("a viewer sees %s edit or drain controls", n)
+	}
+	if d := b.eval(`String([...document.querySelectorAll('#rs-list button.toggle')].every(e => e.disabled))`); d != "true" {
+		t.Error("a viewer can toggle a real server")
+	}
+}
