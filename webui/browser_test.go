@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -447,4 +448,88 @@ func browserFlow(t *testing.T, lang string) {
 	if d := b.eval(`String([...document.querySelectorAll('#rs-list button.toggle')].every(e => e.disabled))`); d != "true" {
 		t.Error("a viewer can toggle a real server")
 	}
+}
+
+// scaleConf is 1,000 virtual servers of 10 real servers each.
+func scaleConf() string {
+	var b strings.Builder
+	for i := range 1000 {
+		fmt.Fprintf(&b, "virtual_server 10.1.%d.%d 80 {\n  lb_algo wrr\n  lb_kind DR\n  protocol TCP\n", i/250, i%250+1)
+		for j := range 10 {
+			fmt.Fprintf(&b, "  real_server 10.2.%d.%d 80 {\n    weight %d\n  }\n", i/25, (i%25)*10+j+1, j+1)
+		}
+		b.WriteString("}\n")
+	}
+	return b.String()
+}
+
+// TestBrowserScale1000x10: at 1,000 virtual servers × 10 real servers the
+// API answers and the list screens render, search and page quickly.
+// Logs the numbers the issue asks for.
+func TestBrowserScale1000x10(t *testing.T) {
+	requireBrowser(t)
+	s := newStack(t, scaleConf())
+	s.waitWeight("10.2.39.250", 80, 10)
+
+	// Server time of the two calls the virtual-server list makes.
+	timeGet := func(path string) (time.Duration, int) {
+		req, _ := http.NewRequest("GET", s.url+path, nil)
+		req.AddCookie(&http.Cookie{Name: stubCookie, Value: "admin"})
+		start := time.Now()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", path, resp.StatusCode)
+		}
+		return time.Since(start), int(n)
+	}
+	for _, path := range []string{"api/v1/config", "api/v1/status"} {
+		best := time.Hour
+		size := 0
+		for range 3 {
+			d, n := timeGet(path)
+			best, size = min(best, d), n
+		}
+		t.Logf("GET /%s at 1000×10: %v (best of 3), %d KB", path, best.Round(time.Millisecond), size/1024)
+		if best > 5*time.Second {
+			t.Errorf("GET /%s takes %v", path, best)
+		}
+	}
+
+	b := newBrowser(t, "en")
+	b.do(chromedp.Navigate(s.url))
+	b.wait("page load", `document.body.dataset.ready === '1'`, 10*time.Second)
+	b.set("login-form", "user", "admin")
+	b.set("login-form", "password", "secret")
+	b.click("#login-form button[type=submit]")
+	d := b.wait("dashboard", `document.querySelector('#dash-vs tr[data-vs]') !== null`, 20*time.Second)
+	t.Logf("dashboard at 1000×10: first rows after %v", d.Round(time.Millisecond))
+	start := time.Now()
+	b.open("#/vs", "vs")
+	b.wait("vs rows", `document.querySelectorAll('#vs-list tbody tr').length === 50`, 10*time.Second)
+	list := time.Since(start)
+	if got := b.textOf("#vs-list .pageinfo, .pageinfo"); !strings.Contains(got, "1000") {
+		t.Errorf("page info %q", got)
+	}
+	start = time.Now()
+	b.eval(`(() => { const e = document.querySelector('input[type=search]'); e.value = '10.1.3.7:'; e.dispatchEvent(new Event('input')); return 1; })()`)
+	b.wait("search", `document.querySelectorAll('#vs-list tbody tr').length === 1`, 5*time.Second)
+	search := time.Since(start)
+	start = time.Now()
+	b.eval(`(() => { const e = document.querySelector('input[type=search]'); e.value = ''; e.dispatchEvent(new Event('input')); return 1; })()`)
+	b.click(".tools button:last-of-type")
+	b.wait("page 2", `document.querySelector('#vs-list tbody tr').dataset.vs === '10.1.0.51:80/tcp'`, 5*time.Second)
+	page := time.Since(start)
+	t.Logf("virtual-server list at 1000×10 in the browser: shown %v after navigation, search %v, next page %v",
+		list.Round(time.Millisecond), search.Round(time.Millisecond), page.Round(time.Millisecond))
+	for what, d := range map[string]time.Duration{"list": list, "search": search, "page": page} {
+		if d > 3*time.Second {
+			t.Errorf("%s takes %v", what, d)
+		}
+	}
+	b.shot("virtual-servers-1000")
 }

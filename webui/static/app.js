@@ -332,6 +332,7 @@ async function stage(edit, out) {
     return true;
   } catch (err) {
     out.append(errorBox(err));
+    out.scrollIntoView({ block: 'center' });
     return false;
   }
 }
