@@ -24,11 +24,41 @@ import (
 // chromiumPath is Debian's chromium (scripts/install-deps.sh installs it).
 const chromiumPath = "/usr/bin/chromium"
 
-// browserConf has an editable virtual server, and a read-only one (it
-// uses a macro) whose virtualhost is markup: the page must show it as
-// text.
+// browserConf has two VRRP instances in a sync group on the interface
+// IFNAME, an editable virtual server, and a read-only one (it uses a
+// macro) whose virtualhost is markup: the page must show it as text.
 const browserConf = `# written by hand
 $W=1
+vrrp_sync_group G_WEB {
+  group {
+    VI_WEB
+    VI_DB
+  }
+}
+vrrp_instance VI_WEB {
+  state BACKUP
+  interface IFNAME
+  virtual_router_id 61
+  priority 100
+  advert_int 1
+  virtual_ipaddress {
+    192.0.2.100/32
+  }
+  track_interface {
+    IFNAMEp
+  }
+}
+vrrp_instance VI_DB {
+  state BACKUP
+  interface IFNAME
+  virtual_router_id 62
+  priority 90
+  advert_int 1
+  virtual_ipaddress {
+    192.0.2.101/32
+    192.0.2.102/32
+  }
+}
 virtual_server 10.0.0.1 80 {
   delay_loop 1
   lb_algo rr
@@ -241,7 +271,9 @@ func TestBrowserFlows(t *testing.T) {
 }
 
 func browserFlow(t *testing.T, lang string) {
-	s := newStack(t, browserConf)
+	ifname := "alvw" + lang
+	vethPair(t, ifname)
+	s := newStack(t, strings.ReplaceAll(browserConf, "IFNAME", ifname), true)
 	s.waitWeight("127.0.0.2", 80, 1)
 	hs, port := healthServer(t)
 	rsName := "127.0.0.1:" + strconv.Itoa(int(port))
@@ -275,6 +307,9 @@ func browserFlow(t *testing.T, lang string) {
 	if got := b.textOf(`#dash-vs tr[data-vs="10.0.0.1:80/tcp"] td:nth-child(2)`); got != b.msg("dash.healthy", 1, 1) {
 		t.Errorf("dashboard health %q", got)
 	}
+	// The instances become master on their own link within a few
+	// seconds; the dashboard shows it without a reload.
+	b.wait("master", `[...document.querySelectorAll('#dash-instances .badge')].filter(e => e.textContent === `+jsStr(b.msg("state.master"))+`).length === 2`, 15*time.Second)
 	b.shot("dashboard")
 
 	// The virtual server list: the markup in a virtualhost is text, and
@@ -286,7 +321,7 @@ func browserFlow(t *testing.T, lang string) {
 	if n := b.eval(`String(document.scripts.length)`); n != "1" {
 		t.Errorf("%s script elements: the virtualhost became markup", n)
 	}
-	if got := b.textOf(`#vs-list tr[data-vs="10.0.0.9:443/tcp"] .ro`); !strings.Contains(got, "keepalived.conf:18") {
+	if got := b.textOf(`#vs-list tr[data-vs="10.0.0.9:443/tcp"] .ro`); !strings.Contains(got, "keepalived.conf:"+strconv.Itoa(1+strings.Count(browserConf[:strings.Index(browserConf, "weight $W")], "\n"))) {
 		t.Errorf("read-only reason %q", got)
 	}
 	b.shot("virtual-servers")
@@ -320,7 +355,7 @@ func browserFlow(t *testing.T, lang string) {
 	// Review: the diff and the effect, then apply.
 	b.open("#/review", "review")
 	b.wait("preview", `document.getElementById('preview') !== null`, 10*time.Second)
-	if got := b.textOf("#vrrp-none"); got != b.msg("rev.vrrp_none", 0) {
+	if got := b.textOf("#vrrp-none"); got != b.msg("rev.vrrp_none", 2) {
 		t.Errorf("VRRP preview %q", got)
 	}
 	if got := b.textOf("pre.diff"); !strings.Contains(got, "+  real_server 127.0.0.1 "+strconv.Itoa(int(port))+" {") {
@@ -428,6 +463,9 @@ func browserFlow(t *testing.T, lang string) {
 	}
 
 	b.open("#/vrrp", "vrrp")
+	if got := b.textOf("#vrrp"); !strings.Contains(got, "192.0.2.101/32, 192.0.2.102/32") || !strings.Contains(got, "G_WEB") || !strings.Contains(got, ifname) {
+		t.Errorf("VRRP screen:\n%s", got)
+	}
 	b.shot("vrrp")
 	if v := b.eval(`JSON.stringify(window.alivedCSPViolations)`); v != "[]" {
 		t.Errorf("CSP violations: %s", v)
@@ -468,7 +506,7 @@ func scaleConf() string {
 // Logs the numbers the issue asks for.
 func TestBrowserScale1000x10(t *testing.T) {
 	requireBrowser(t)
-	s := newStack(t, scaleConf())
+	s := newStack(t, scaleConf(), false)
 	s.waitWeight("10.2.39.250", 80, 10)
 
 	// Server time of the two calls the virtual-server list makes.

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -54,8 +55,10 @@ type stack struct {
 	d      *daemon.Daemon
 }
 
-// newStack starts the daemon on the configuration text and serves the UI.
-func newStack(t testing.TB, text string) *stack {
+// newStack starts the daemon on the configuration text and serves the UI;
+// vrrp runs the daemon's VRRP side too (the configuration's instances
+// need their interfaces: see vethPair).
+func newStack(t testing.TB, text string, vrrp bool) *stack {
 	t.Helper()
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "keepalived.conf")
@@ -63,7 +66,7 @@ func newStack(t testing.TB, text string) *stack {
 		t.Fatal(err)
 	}
 	kernel := ipvs.NewFake()
-	d, err := daemon.New(daemon.Options{ConfigFile: conf, NoVRRP: true, Hostname: "test",
+	d, err := daemon.New(daemon.Options{ConfigFile: conf, NoVRRP: !vrrp, Hostname: "test",
 		// Frequent repair passes read the counters often, so a drain
 		// counts down on screen within a fraction of a second.
 		IPVSRepairInterval: 200 * time.Millisecond,
@@ -220,4 +223,19 @@ func (s *stack) publish() {
 	if _, err := s.d.Overrides(ctx); err != nil {
 		s.t.Fatal(err)
 	}
+}
+
+// vethPair creates the veth pair name/name+"p" with 192.0.2.1/24 on name,
+// both up, for a real VRRP instance to run on (it sends its adverts into
+// the pair and nowhere else); the cleanup deletes it. Needs root, which
+// the namespace switch already requires.
+func vethPair(t testing.TB, name string) {
+	t.Helper()
+	_ = exec.Command("ip", "link", "del", name).Run() // left over from a killed run
+	script := "ip link add " + name + " type veth peer name " + name + "p && ip link set " + name + " up && ip link set " +
+		name + "p up && ip addr add 192.0.2.1/24 dev " + name
+	if out, err := exec.Command("sh", "-c", script).CombinedOutput(); err != nil {
+		t.Fatalf("creating veth %s: %v: %s", name, err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", name).Run() })
 }
