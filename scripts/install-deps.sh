@@ -4,11 +4,13 @@
 # ipvsadm, QEMU and the initramfs tools for the IPVS VM, OpenSMTPD (a real
 # MTA for the SMTP alert and SMTP_CHECK tests), Prometheus (promtool lint and a
 # real server scraping a lab), strace (counts keepalived's and ipvsadm's netlink
-# calls in bench/ipvs), and staticcheck.
+# calls in bench/ipvs), chromium and fonts-noto-cjk (the web UI's browser tests
+# drive Debian's chromium; the Japanese screens need the CJK fonts), and
+# staticcheck.
 # Safe to run again: it only installs what is missing.
 set -eu
 
-PKGS="keepalived iproute2 ipvsadm qemu-system-x86 busybox-static cpio kmod tcpdump iputils-ping curl nftables opensmtpd prometheus strace"
+PKGS="keepalived iproute2 ipvsadm qemu-system-x86 busybox-static cpio kmod tcpdump iputils-ping curl nftables opensmtpd prometheus strace chromium fonts-noto-cjk"
 
 missing=""
 for p in $PKGS; do

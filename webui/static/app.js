@@ -777,7 +777,7 @@ screens.vrrp = root => {
             h('dt', { text: t('col.since') }), h('dd', { text: fmtTime(i.last_transition) }),
             h('dt', { text: t('vrrp.syncgroup') }), h('dd', { text: i.sync_group || '—' }),
             h('dt', { text: t('vrrp.addresses') }), h('dd', { text: (i.vips || []).join(', ') || '—' })),
-          h('table', { class: 'list' }, h('thead', {}, h('tr', {}, ['col.kind', 'col.name', 'col.health', 'col.weight'].map(c => h('th', { text: t(c) })))),
+          h('table', { class: 'list' }, h('thead', {}, h('tr', {}, ['col.kind', 'col.name', 'col.health', 'col.tweight'].map(c => h('th', { text: t(c) })))),
             h('tbody', {}, (i.trackers || []).map(tr => h('tr', {}, h('td', { text: tr.kind }), h('td', { text: tr.name }),
               h('td', {}, healthDot(tr.up, ''), ' ', tr.up ? t('health.up') : t('health.down')), h('td', { text: tr.weight }))),
             (i.trackers || []).length ? null : h('tr', {}, h('td', { colSpan: 4, class: 'empty', text: t('vrrp.notrackers') }))))));
