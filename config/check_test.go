@@ -59,7 +59,8 @@ func TestCheckOverlayAddsInclude(t *testing.T) {
 		t.Fatalf("on disk: virtual servers %v", got)
 	}
 	cand := Check(main, CheckOptions{Env: anyInterface, Scripts: newFakeSystem(), Overlay: Overlay{Files: map[string][]byte{
-		main:                                    []byte(vsConf("192.0.2.1") + "include conf.d/*.conf\ninclude extra/one.conf\n"),
+		main:                                    []byte(vsConf("192.0.2.1") + "include conf.d/*.conf\ninclude extra/one.conf\ninclude ./dot.conf\n"),
+		filepath.Join(dir, "dot.conf"):          []byte(vsConf("192.0.2.5")),
 		filepath.Join(dir, "conf.d", "b.conf"):  []byte(vsConf("192.0.2.3")),
 		filepath.Join(dir, "conf.d", "a.conf"):  []byte(vsConf("192.0.2.2")),
 		filepath.Join(dir, "extra", "one.conf"): []byte(vsConf("192.0.2.4")),
@@ -67,8 +68,8 @@ func TestCheckOverlayAddsInclude(t *testing.T) {
 	if cand.Config == nil || cand.Worst() >= syntax.Error {
 		t.Fatalf("candidate refused: %v", cand.Diagnostics)
 	}
-	if got, want := vsAddrs(cand.Config), []string{"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"}; !slices.Equal(got, want) {
-		t.Errorf("candidate: virtual servers %v, want %v (glob order, then the literal include)", got, want)
+	if got, want := vsAddrs(cand.Config), []string{"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"}; !slices.Equal(got, want) {
+		t.Errorf("candidate: virtual servers %v, want %v (glob order, then the literal includes, ./ included)", got, want)
 	}
 	// Nothing was written.
 	if _, err := os.Stat(filepath.Join(dir, "conf.d")); !os.IsNotExist(err) {

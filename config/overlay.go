@@ -123,7 +123,10 @@ func (v *overlayFS) glob(pattern string) ([]string, error) {
 		seen[k] = true
 		out = append(out, m)
 	}
-	abspat := pattern
+	// Cleaned like the keys: an include resolved against its file's
+	// directory reads "dir/./name" ("include ./name"), which must still
+	// match the overlay's "dir/name".
+	abspat := filepath.Clean(pattern)
 	if !filepath.IsAbs(pattern) {
 		abspat = filepath.Join(v.cwd, pattern)
 	}
