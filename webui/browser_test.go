@@ -325,8 +325,20 @@ func browserFlow(t *testing.T, lang string) {
 		t.Errorf("read-only reason %q", got)
 	}
 	b.shot("virtual-servers")
+	// Add a virtual server through the form, with ILUKA's fields.
 	b.open("#/vs-new", "vs-new")
+	for name, v := range map[string]string{"address": "10.0.0.5", "port": "8080", "protocol": "TCP", "delay_loop": "3",
+		"lvs_sched": "wlc", "lvs_method": "DR", "persistence_timeout": "300", "virtualhost": "www.example.com",
+		"sorry_addr": "127.0.0.50", "sorry_port": "8080", "quorum": "1", "hysteresis": "0", "inhibit_on_failure": "true",
+		"rs_address": "127.0.0.51", "rs_port": "8080", "rs_weight": "3"} {
+		b.set("vs-form", name, v)
+	}
 	b.shot("virtual-server-form")
+	b.click("#vs-form button[type=submit]")
+	b.wait("vs staged", `document.querySelector('#vs-form .notice.ok') !== null || document.querySelector('#vs-form .error') !== null`, 10*time.Second)
+	if got := b.eval(`String(document.querySelector('#vs-form .error') === null)`); got != "true" {
+		t.Fatalf("add-vs refused: %s", b.textOf("#vs-form .error"))
+	}
 
 	// Add a real server with HTTP_GET. First without a URL: keepalived's
 	// rules refuse that, and the diagnostics appear next to the form.
@@ -358,7 +370,8 @@ func browserFlow(t *testing.T, lang string) {
 	if got := b.textOf("#vrrp-none"); got != b.msg("rev.vrrp_none", 2) {
 		t.Errorf("VRRP preview %q", got)
 	}
-	if got := b.textOf("pre.diff"); !strings.Contains(got, "+  real_server 127.0.0.1 "+strconv.Itoa(int(port))+" {") {
+	if got := b.textOf("pre.diff"); !strings.Contains(got, "+  real_server 127.0.0.1 "+strconv.Itoa(int(port))+" {") ||
+		!strings.Contains(got, "+virtual_server 10.0.0.5 8080 {") || !strings.Contains(got, "sorry_server 127.0.0.50 8080") {
 		t.Errorf("diff:\n%s", got)
 	}
 	if got := b.textOf("#preview"); !strings.Contains(got, "127.0.0.1:"+strconv.Itoa(int(port))) {
@@ -373,6 +386,7 @@ func browserFlow(t *testing.T, lang string) {
 	}
 	b.shot("review-applied")
 	s.waitWeight("127.0.0.1", port, 2)
+	s.waitWeight("127.0.0.51", 8080, 3)
 
 	// The real server list: the new row turns up by itself, then down
 	// when its HTTP server stops, without a reload.
