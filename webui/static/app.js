@@ -390,7 +390,9 @@ screens.vs = async root => {
 function field(name, label, kind, value) {
   let input;
   if (Array.isArray(kind)) {
-    input = h('select', { name }, kind.map(o => h('option', { value: o, text: o === '' ? t('opt.none') : o })));
+    // A choice is a value shown as itself, or [value, label].
+    input = h('select', { name }, kind.map(o => Array.isArray(o) ? h('option', { value: o[0], text: o[1] })
+      : h('option', { value: o, text: o === '' ? t('opt.none') : o })));
     input.value = value || '';
   } else if (kind === 'flag') {
     input = h('input', { type: 'checkbox', name, checked: !!value });
@@ -420,7 +422,7 @@ screens.vsForm = async (root, name) => {
   const sp = info ? info.spec : {};
   const out = h('div', { class: 'out' });
   const ident = isNew ? h('fieldset', {}, h('legend', { text: t('vs.identity') }),
-    field('kind', t('f.kind'), ['addr', 'fwmark', 'group'], 'addr'),
+    field('kind', t('f.kind'), [['addr', t('kind.addr')], ['fwmark', t('kind.fwmark')], ['group', t('kind.group')]], 'addr'),
     field('address', t('f.address'), 'text'), field('port', t('f.port'), 'num'),
     field('protocol', t('f.protocol'), ['TCP', 'UDP', 'SCTP'], 'TCP'),
     field('fwmark', t('f.fwmark'), 'num'), field('inet6', t('f.inet6'), 'flag'),
@@ -449,6 +451,16 @@ screens.vsForm = async (root, name) => {
     h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary', text: t('btn.stage') }),
       link(isNew ? '#/vs' : '#/rs/' + enc(name), t('btn.cancel'))),
     out);
+  // Only the fields of the chosen kind of address show.
+  const kindFields = { addr: ['address', 'port', 'protocol'], fwmark: ['fwmark', 'inet6'], group: ['group', 'protocol'] };
+  function syncKind() {
+    const k = form.elements.kind.value;
+    for (const n of ['address', 'port', 'protocol', 'fwmark', 'inet6', 'group']) form.elements[n].closest('label').hidden = !kindFields[k].includes(n);
+  }
+  if (isNew) {
+    form.elements.kind.addEventListener('change', syncKind);
+    syncKind();
+  }
   form.addEventListener('submit', async ev => {
     ev.preventDefault();
     const v = formValues(form);
