@@ -79,6 +79,8 @@ type handler struct {
 	src status.Source
 	ctl Controller
 	log *slog.Logger
+	// eventEnc is the events stream's shared encoding (events.go).
+	eventEnc eventCache
 }
 
 // NewHandler returns the API over src, with the control endpoints when

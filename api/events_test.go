@@ -127,3 +127,27 @@ func TestEventsEndsWithTheRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestEventsEncodeOncePerSnapshot: streams share one encoding of a
+// snapshot, and a new snapshot is encoded anew.
+func TestEventsEncodeOncePerSnapshot(t *testing.T) {
+	var c eventCache
+	s := sample()
+	s.Taken = time.Now()
+	a, _, err := c.encode(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyOf := *s
+	b, _, _ := c.encode(&copyOf)
+	if &a[0] != &b[0] {
+		t.Error("the same snapshot was encoded twice")
+	}
+	next := sample()
+	next.Taken = s.Taken.Add(time.Millisecond)
+	next.Instances[0].State = status.StateFault
+	d, _, _ := c.encode(next)
+	if !strings.Contains(string(d), `"state":"FAULT"`) || !strings.HasPrefix(string(d), "event: status\ndata: {") || !strings.HasSuffix(string(d), "}\n\n") {
+		t.Errorf("new snapshot's event: %.200s", d)
+	}
+}
