@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/alived/alived/internal/testenv"
+	"github.com/alived/alived/internal/testsmtp"
 	"github.com/alived/alived/ipvs"
 )
 
@@ -432,19 +433,31 @@ func browserFlow(t *testing.T, lang string) {
 	s.publish()
 	b.wait("drained", `document.querySelector('`+drainRow+` td.override').textContent === `+jsStr(b.msg("ov.drained", b.msg("ov.drain"))), 5*time.Second)
 
-	// SMTP settings, staged and applied.
+	// SMTP settings, staged, tried with a test mail to a real MTA, and
+	// applied.
+	mta := testsmtp.Start(t, testenv.RequireBinary(t, "smtpd"))
+	mtaHost, mtaPort, _ := net.SplitHostPort(mta.Addr)
 	b.open("#/globals", "globals")
-	b.set("globals-form", "notification_email", "ops@example.com\nnoc@example.com")
-	b.set("globals-form", "notification_email_from", "alived@example.com")
-	b.set("globals-form", "smtp_server", "127.0.0.1")
-	b.set("globals-form", "smtp_port", "2525")
-	b.set("globals-form", "smtp_connect_timeout", "5")
-	b.shot("global-settings")
+	b.set("globals-form", "notification_email", "ops@"+testsmtp.Domain+"\nnoc@"+testsmtp.Domain)
+	b.set("globals-form", "notification_email_from", "alived@"+testsmtp.Domain)
+	b.set("globals-form", "smtp_server", mtaHost)
+	b.set("globals-form", "smtp_port", mtaPort)
+	b.set("globals-form", "smtp_connect_timeout", "20")
 	b.click("#globals-form button[type=submit]")
 	b.wait("globals staged", `document.querySelector('#globals-form .notice.ok') !== null || document.querySelector('#globals-form .error') !== null`, 10*time.Second)
 	if b.eval(`String(document.querySelector('#globals-form .error') === null)`) != "true" {
 		t.Fatalf("globals refused: %s", b.textOf("#globals-form .error"))
 	}
+	b.click("#test-mail")
+	b.wait("test mail", `document.querySelector('#testmail-out .notice.ok, #testmail-out .notice.bad, #testmail-out .error') !== null`, 40*time.Second)
+	if got, want := b.textOf("#testmail-out .notice"), b.msg("glob.testmail_sent", "ops@"+testsmtp.Domain+", noc@"+testsmtp.Domain, mta.Addr); got != want {
+		t.Errorf("test mail: %q, want %q\n%s\nsmtpd log:\n%s", got, want, b.textOf("#testmail-out"), mta.Log())
+	}
+	if got := b.textOf("#testmail-out pre.replies"); !strings.Contains(got, "250") {
+		t.Errorf("the SMTP server's replies are not shown: %q", got)
+	}
+	mta.WaitMail(t, 1)
+	b.shot("global-settings")
 	b.open("#/review", "review")
 	b.wait("preview", `document.getElementById('preview') !== null`, 10*time.Second)
 	b.click("#apply")
@@ -452,7 +465,7 @@ func browserFlow(t *testing.T, lang string) {
 	if got := b.textOf("#review-out"); got != b.msg("rev.applied", 2) {
 		t.Fatalf("apply globals: %q", got)
 	}
-	if f := s.file(); !strings.Contains(f, "smtp_server 127.0.0.1 2525") || !strings.Contains(f, "noc@example.com") {
+	if f := s.file(); !strings.Contains(f, "smtp_server "+mtaHost+" "+mtaPort) || !strings.Contains(f, "noc@"+testsmtp.Domain) {
 		t.Fatalf("file after the globals apply:\n%s", f)
 	}
 
@@ -465,7 +478,7 @@ func browserFlow(t *testing.T, lang string) {
 	b.open("#/history/1", "history")
 	b.click("#rollback-preview")
 	b.wait("rollback preview", `document.getElementById('rollback-apply') !== null || document.querySelector('#rollback-out .error') !== null`, 10*time.Second)
-	if got := b.textOf("#rollback-out pre.diff"); !strings.Contains(got, "smtp_server 127.0.0.1 2525") {
+	if got := b.textOf("#rollback-out pre.diff"); !strings.Contains(got, "smtp_server "+mtaHost+" "+mtaPort) {
 		t.Errorf("rollback diff:\n%s", got)
 	}
 	b.shot("history-rollback")

@@ -651,9 +651,26 @@ screens.globals = async root => {
     field('smtp_server', t('f.smtp_server'), 'text', g.smtp_server),
     field('smtp_port', t('f.smtp_port'), 'num', g.smtp_port),
     field('smtp_connect_timeout', t('f.smtp_connect_timeout'), 'num', g.smtp_connect_timeout),
-    h('div', { class: 'buttons' }, can('admin') ? h('button', { type: 'submit', class: 'primary', text: t('btn.stage') }) : null),
+    h('div', { class: 'buttons' }, can('admin') ? h('button', { type: 'submit', class: 'primary', text: t('btn.stage') }) : null,
+      can('admin') ? h('button', { type: 'button', id: 'test-mail', text: t('glob.testmail') }) : null),
     out);
   if (!can('admin')) for (const e of form.elements) e.disabled = true;
+  const mailOut = h('div', { class: 'out', id: 'testmail-out' });
+  form.append(mailOut);
+  // The test mail uses the settings as an apply would leave them (the
+  // staged ones, else those on disk) and shows what the server answered.
+  const tm = form.querySelector('#test-mail');
+  if (tm) tm.addEventListener('click', async () => {
+    clear(mailOut).append(notice(t('glob.testmail_sending')));
+    tm.disabled = true;
+    try {
+      const r = await api('POST', '/api/v1/test-mail');
+      clear(mailOut).append(r.sent ? notice(t('glob.testmail_sent', (r.to || []).join(', '), r.server), 'ok')
+        : notice(t('glob.testmail_failed', r.server, r.error || ''), 'bad'));
+      if (r.replies && r.replies.length) mailOut.append(h('h3', { text: t('glob.testmail_replies') }), h('pre', { class: 'replies', text: r.replies.join('\n') }));
+    } catch (err) { clear(mailOut).append(errorBox(err)); }
+    tm.disabled = false;
+  });
   form.addEventListener('submit', async ev => {
     ev.preventDefault();
     const v = formValues(form);
