@@ -19,14 +19,16 @@ import (
 	"github.com/alived/alived/internal/control"
 	"github.com/alived/alived/internal/daemon"
 	"github.com/alived/alived/internal/lvs"
+	"github.com/alived/alived/internal/webauth"
 	"github.com/alived/alived/ipvs"
 	"github.com/alived/alived/status"
 )
 
-// This file composes the web listener the way cmd/alived will: a real
-// daemon (checker side, fake IPVS kernel), its control service, the JSON
-// API, the events stream and this package's UI, on 127.0.0.1. Copied from
-// cmd/alivectl's newStackText pattern (test files are not importable).
+// This file composes the web listener the way cmd/alived does: a real
+// daemon (checker side, fake IPVS kernel; VRRP when asked), its control
+// service, the JSON API with the events stream behind internal/webauth,
+// and this package's UI, on 127.0.0.1. Copied from cmd/alivectl's
+// newStackText pattern (test files are not importable).
 
 // liveLoop is the daemon as cmd/alived hands it to the control service.
 type liveLoop struct{ d *daemon.Daemon }
@@ -82,17 +84,21 @@ func newStack(t testing.TB, text string, vrrp bool) *stack {
 	src := daemon.NewStatusSource(d, status.Build{}, time.Now())
 	apiH := api.NewHandler(src, api.Options{Controller: svc})
 
+	// The web listener as cmd/alived composes it: the API behind
+	// webauth's logins and roles, the UI at /, cross-origin protection
+	// around both.
+	usersFile := filepath.Join(dir, "users.json")
+	writeUsers(t, usersFile)
+	auth := webauth.New(webauth.Options{UsersFile: usersFile, Staged: svc})
 	mux := http.NewServeMux()
-	stub := &stubAuth{}
-	stub.register(mux)
-	mux.Handle("/api/", stub.require(apiH))
+	mux.Handle("/api/", auth.Handler(apiH))
 	mux.Handle("/", Handler())
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: webauth.Protect(mux), ReadHeaderTimeout: 5 * time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
 	runDone := make(chan error, 1)
 	go func() { runDone <- d.Run(ctx) }()
@@ -139,76 +145,43 @@ func (s *stack) file() string {
 	return string(b)
 }
 
-// stubAuth stands in for the authentication layer (package
-// internal/webauth, built separately) with exactly its endpoints: POST
-// /api/v1/login {"user","password"} → {"user","role"} and a session
-// cookie, POST /api/v1/logout, GET /api/v1/whoami. Any user logs in with
-// the password "secret"; the users "viewer" and "operator" get those
-// roles, everyone else is admin. The integrator swaps in the real layer.
-type stubAuth struct{}
-
-const stubCookie = "alived_stub_session"
-
-type stubWho struct {
-	User string `json:"user"`
-	Role string `json:"role"`
-}
-
-func (stubAuth) who(r *http.Request) (stubWho, bool) {
-	c, err := r.Cookie(stubCookie)
-	if err != nil || c.Value == "" {
-		return stubWho{}, false
+// writeUsers writes a users file with alice and admin (admin), operator
+// and viewer, each with the password "secret".
+func writeUsers(t testing.TB, path string) {
+	t.Helper()
+	// Cheap KDF parameters: verification reads them from the hash.
+	hash, err := webauth.HashPassword("secret", webauth.KDFParams{Memory: 64, Time: 1, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
 	}
-	role := "admin"
-	if c.Value == "viewer" || c.Value == "operator" {
-		role = c.Value
+	u := webauth.Users{Version: webauth.UsersFileVersion}
+	for name, role := range map[string]webauth.Role{"alice": "admin", "admin": "admin", "operator": "operator", "viewer": "viewer"} {
+		u.Users = append(u.Users, webauth.User{Name: name, Role: role, PasswordHash: hash})
 	}
-	return stubWho{User: c.Value, Role: role}, true
+	b, err := json.Marshal(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
-func stubJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func (a stubAuth) register(mux *http.ServeMux) {
-	mux.HandleFunc("POST /api/v1/login", func(w http.ResponseWriter, r *http.Request) {
-		var req struct{ User, Password string }
-		if json.NewDecoder(r.Body).Decode(&req) != nil || req.Password != "secret" || req.User == "" || strings.ContainsAny(req.User, "; ,\"") {
-			stubJSON(w, http.StatusUnauthorized, api.ErrorBody{Error: "wrong user or password"})
-			return
+// login logs user in through the API and returns the session cookie.
+func (s *stack) login(user string) *http.Cookie {
+	s.t.Helper()
+	resp, err := http.Post(s.url+"api/v1/login", "application/json", strings.NewReader(`{"user":"`+user+`","password":"secret"}`))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == webauth.CookieName {
+			return c
 		}
-		http.SetCookie(w, &http.Cookie{Name: stubCookie, Value: req.User, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
-		r.AddCookie(&http.Cookie{Name: stubCookie, Value: req.User})
-		who, _ := a.who(r)
-		stubJSON(w, http.StatusOK, who)
-	})
-	mux.HandleFunc("POST /api/v1/logout", func(w http.ResponseWriter, r *http.Request) {
-		http.SetCookie(w, &http.Cookie{Name: stubCookie, Value: "", Path: "/", MaxAge: -1})
-		stubJSON(w, http.StatusOK, struct{}{})
-	})
-	mux.HandleFunc("GET /api/v1/whoami", func(w http.ResponseWriter, r *http.Request) {
-		who, ok := a.who(r)
-		if !ok {
-			stubJSON(w, http.StatusUnauthorized, api.ErrorBody{Error: "not logged in"})
-			return
-		}
-		stubJSON(w, http.StatusOK, who)
-	})
-}
-
-// require lets only a logged-in user through and names them as the caller
-// (the history's author).
-func (a stubAuth) require(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		who, ok := a.who(r)
-		if !ok {
-			stubJSON(w, http.StatusUnauthorized, api.ErrorBody{Error: "not logged in"})
-			return
-		}
-		h.ServeHTTP(w, r.WithContext(api.WithCaller(r.Context(), who.User+" (web)")))
-	})
+	}
+	s.t.Fatalf("login %s: %d, no session cookie", user, resp.StatusCode)
+	return nil
 }
 
 // publish makes the daemon publish a snapshot now (any command does).
