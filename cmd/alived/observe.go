@@ -29,6 +29,7 @@ import (
 	"github.com/alived/alived/internal/webauth"
 	"github.com/alived/alived/metrics"
 	"github.com/alived/alived/status"
+	"github.com/alived/alived/webui"
 )
 
 // defaultWebListen is the web listener's address: the port the common
@@ -100,7 +101,8 @@ func observeFrom(o *options) observeOptions {
 		users = webauth.DefaultUsersFile
 	}
 	return observeOptions{ControlSocket: sock, WebListen: web, Pprof: o.debugPprof, ConfigFile: file, StateDir: state,
-		UsersFile: users, TLSCert: o.webTLSCert, TLSKey: o.webTLSKey, AllowInsecureLogin: o.webAllowInsecLogin}
+		UsersFile: users, TLSCert: o.webTLSCert, TLSKey: o.webTLSKey, AllowInsecureLogin: o.webAllowInsecLogin,
+		UI: webui.Handler()}
 }
 
 // observer owns everything that watches the daemon from outside the loop:
