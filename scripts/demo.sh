@@ -49,7 +49,8 @@ cleanup() {
 	rm -rf "$DIR"
 }
 trap cleanup EXIT
-trap 'echo; echo "demo: interrupted, cleaning up"; exit 130' INT TERM
+trap 'echo; echo "demo: interrupted, cleaning up"; exit 130' INT TERM HUP
+trap 'exit 141' PIPE
 
 
 # --- the lab: a bridge in a hub namespace, one veth per node ------------
