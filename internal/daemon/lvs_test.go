@@ -310,3 +310,39 @@ virtual_server 192.0.2.10 80 {
 	default:
 	}
 }
+
+// TestQuietDaemonPublishesFreshCounters: the kernel's counters change
+// while nothing else happens (no checks, no VRRP); the published status
+// follows them anyway, so /metrics and a drain's countdown are never stuck
+// at the last event's values.
+func TestQuietDaemonPublishesFreshCounters(t *testing.T) {
+	const conf = `
+virtual_server 10.0.0.1 80 {
+ lvs_sched rr
+ lvs_method NAT
+ protocol TCP
+ real_server 127.0.0.2 80 {
+ }
+}
+`
+	fake := ipvs.NewFake()
+	d, _ := runLVSDaemon(t, conf, fake)
+	waitFor(t, "the destination", func() bool { return len(fake.Snapshot()) == 1 })
+	var svc ipvs.ServiceKey
+	var dst ipvs.DestKey
+	for k, vs := range fake.Snapshot() {
+		svc = k
+		for dk := range vs.Dests {
+			dst = dk
+		}
+	}
+	fake.SetCounters(svc, dst, ipvs.Counters{ActiveConns: 7, InactiveConns: 3})
+	waitFor(t, "the new counters in the published status", func() bool {
+		st := statusOf(d)
+		if st == nil || len(st.VirtualServers) == 0 || len(st.VirtualServers[0].RealServers) == 0 {
+			return false
+		}
+		c := st.VirtualServers[0].RealServers[0].Counters
+		return c.ActiveConns == 7 && c.InactiveConns == 3
+	})
+}

@@ -684,11 +684,42 @@ func (s *Subsystem) NextDeadline() time.Time {
 	if s.stopped {
 		return time.Time{}
 	}
-	return s.retryAt
+	next := s.retryAt
+	if r := s.republishAt(); !r.IsZero() && (next.IsZero() || r.Before(next)) {
+		next = r
+	}
+	return next
+}
+
+// republishAt is when the published snapshot should be rebuilt for the
+// counters alone: the counters are read off the loop and never post to it
+// (see startStatsPoller), so without this a quiet daemon — no checker
+// transitions, no VRRP events — would keep publishing the counters of its
+// last event: /metrics would go stale and a drain would never be seen to
+// complete. Waking once per counters interval costs one rebuild of the
+// view per interval and only runs while the kernel table is open.
+func (s *Subsystem) republishAt() time.Time {
+	if s.rec == nil || s.stopping || s.snapAt.IsZero() {
+		return time.Time{}
+	}
+	// As often as the counters are read: by the poller, or by drift
+	// repair when its read brings them (see openKernel).
+	every := s.opt.StatsInterval
+	switch {
+	case every < 0:
+		return time.Time{}
+	case every == 0 && s.opt.RepairInterval > 0:
+		every = s.opt.RepairInterval
+	case every == 0:
+		every = DefaultStatsInterval
+	}
+	return s.snapAt.Add(max(every, snapshotMaxAge))
 }
 
 // Tick retries a failed kernel update (or connection to IPVS).
 func (s *Subsystem) Tick(now time.Time) {
+	// A republishAt wake needs nothing here: the loop publishes after
+	// every Tick, and the view is older than snapshotMaxAge by then.
 	if s.stopped || s.stopping || s.retryAt.IsZero() || now.Before(s.retryAt) {
 		return
 	}

@@ -435,8 +435,11 @@ virtual_server 10.0.0.7 80 {
 	var next time.Time
 	// The published snapshot (cached between changes) shows the failure
 	// at once: a failed update marks it stale.
-	r.loop.do(func() { snap, next = r.sub.Snapshot().(Snapshot), r.sub.NextDeadline() })
-	if !snap.Retrying || !strings.Contains(snap.LastError, "injected") || next.IsZero() {
+	// The retry's own deadline (NextDeadline also wakes the loop to
+	// republish counters; see republishAt).
+	var wake time.Time
+	r.loop.do(func() { snap, next, wake = r.sub.Snapshot().(Snapshot), r.sub.retryAt, r.sub.NextDeadline() })
+	if !snap.Retrying || !strings.Contains(snap.LastError, "injected") || next.IsZero() || wake.After(next) {
 		t.Fatalf("after a failed update: snapshot %+v, next deadline %v; want retrying with the error", snap, next)
 	}
 	r.fake.FailWith(nil)
@@ -445,7 +448,7 @@ virtual_server 10.0.0.7 80 {
 	if got, want := r.dests(key), normDests(at(b.addr, 1)); got != want {
 		t.Errorf("after retry: %q, want %q", got, want)
 	}
-	r.loop.do(func() { snap, next = r.sub.Snapshot().(Snapshot), r.sub.NextDeadline() })
+	r.loop.do(func() { snap, next = r.sub.Snapshot().(Snapshot), r.sub.retryAt })
 	if snap.Retrying || !next.IsZero() {
 		t.Errorf("still retrying after a successful update: %+v", snap)
 	}
