@@ -501,6 +501,14 @@ func browserFlow(t *testing.T, lang string) {
 		t.Fatalf("file after rollback to 1:\n%s", f)
 	}
 
+	// The audit log names who did what, newest first: the rollback just
+	// made is on top, in the web user's name.
+	b.open("#/audit", "audit")
+	if got := b.textOf("#audit tbody tr:first-child"); !strings.Contains(got, "web:alice") || !strings.Contains(got, "rollback to revision 1") {
+		t.Errorf("audit log's newest row: %q", got)
+	}
+	b.shot("audit")
+
 	b.open("#/vrrp", "vrrp")
 	if got := b.textOf("#vrrp"); !strings.Contains(got, "192.0.2.101/32, 192.0.2.102/32") || !strings.Contains(got, "G_WEB") || !strings.Contains(got, ifname) {
 		t.Errorf("VRRP screen:\n%s", got)

@@ -785,6 +785,21 @@ screens.history = async (root, rev) => {
     diffView(d.diff), h('p', {}, previewBtn, ' ', link('#/history', t('btn.back'))), out);
 };
 
+// The audit log: every write, conflict, failed write and override, with
+// who did it, newest first (GET /api/v1/audit).
+screens.audit = async root => {
+  const recs = await api('GET', '/api/v1/audit?limit=200');
+  const result = r => h('span', { class: r.result === 'ok' ? 'ok' : 'bad',
+    text: r.result === 'ok' ? t('audit.result.ok') : r.result === 'conflict' ? t('audit.result.conflict') : t('audit.result.failed') });
+  put(root, h('h2', { text: t('audit.title') }),
+    h('table', { class: 'list', id: 'audit' }, h('thead', {}, h('tr', {}, ['col.time', 'col.author', 'audit.col.result', 'col.rev', 'col.message'].map(c => h('th', { text: t(c) })))),
+      h('tbody', {}, recs.map(r => h('tr', {},
+        h('td', { text: fmtTime(r.time) }), h('td', { text: r.author }), h('td', {}, result(r)),
+        h('td', {}, r.revision ? link('#/history/' + r.revision, '#' + r.revision) : '-'),
+        h('td', { text: (r.message || '') + (r.error ? ' (' + r.error + ')' : '') })))),
+      recs.length ? null : h('tbody', {}, h('tr', {}, h('td', { colSpan: 5, class: 'empty', text: t('audit.none') })))));
+};
+
 screens.vrrp = root => {
   const box = h('div', { id: 'vrrp' });
   put(root, h('h2', { text: t('vrrp.title') }), box);
@@ -836,6 +851,7 @@ async function route() {
     rs: () => screens.rs(root, parts[1]), 'rs-new': () => screens.rsForm(root, parts[1]),
     'rs-edit': () => screens.rsForm(root, parts[1], parts[2]), globals: () => screens.globals(root),
     review: () => screens.review(root), history: () => screens.history(root, parts[1]), vrrp: () => screens.vrrp(root),
+    audit: () => screens.audit(root),
   }[name];
   if (!fn) { put(root, h('p', { text: t('err.noscreen') })); return; }
   try {
