@@ -12,16 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alived/alived/api"
-	"github.com/alived/alived/config"
-	"github.com/alived/alived/config/ident"
-	"github.com/alived/alived/internal/confstore"
-	"github.com/alived/alived/internal/control"
 	"github.com/alived/alived/internal/daemon"
-	"github.com/alived/alived/internal/lvs"
+	"github.com/alived/alived/internal/teststack"
 	"github.com/alived/alived/internal/webauth"
 	"github.com/alived/alived/ipvs"
-	"github.com/alived/alived/status"
 )
 
 // This file composes the web listener the way cmd/alived does: a real
@@ -30,29 +24,12 @@ import (
 // and this package's UI, on 127.0.0.1. Copied from cmd/alivectl's
 // newStackText pattern (test files are not importable).
 
-// liveLoop is the daemon as cmd/alived hands it to the control service.
-type liveLoop struct{ d *daemon.Daemon }
-
-func (l liveLoop) Reload(ctx context.Context) error { return l.d.Reload(ctx) }
-func (l liveLoop) Candidate(ctx context.Context, ov config.Overlay) (*status.Preview, error) {
-	return l.d.Candidate(ctx, ov)
-}
-func (l liveLoop) CheckCandidate(ctx context.Context, ov config.Overlay) (*config.Config, error) {
-	return l.d.CheckCandidate(ctx, ov)
-}
-func (l liveLoop) ReloadWith(ctx context.Context, cfg *config.Config) error {
-	return l.d.ReloadWith(ctx, cfg)
-}
-func (l liveLoop) SetOverride(ctx context.Context, vs ident.VS, rs *ident.RS, o lvs.Override) (lvs.OverrideSet, error) {
-	return l.d.SetOverride(ctx, vs, rs, o)
-}
-func (l liveLoop) Overrides(ctx context.Context) (lvs.OverrideSet, error) { return l.d.Overrides(ctx) }
-
-// stack is the daemon, its kernel and the web listener's URL.
+// stack is the real stack (internal/teststack) and the web listener's
+// URL.
 type stack struct {
+	*teststack.Stack
 	t      testing.TB
 	url    string
-	conf   string
 	kernel *ipvs.Fake
 	d      *daemon.Daemon
 }
@@ -62,36 +39,18 @@ type stack struct {
 // need their interfaces: see vethPair).
 func newStack(t testing.TB, text string, vrrp bool) *stack {
 	t.Helper()
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "keepalived.conf")
-	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	kernel := ipvs.NewFake()
-	d, err := daemon.New(daemon.Options{ConfigFile: conf, NoVRRP: !vrrp, Hostname: "test",
-		// Frequent repair passes read the counters often, so a drain
-		// counts down on screen within a fraction of a second.
-		IPVSRepairInterval: 200 * time.Millisecond,
-		OverridesFile:      filepath.Join(dir, "overrides.json"), DialIPVS: func() (ipvs.Client, error) { return kernel, nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := confstore.Open(confstore.Options{Dir: filepath.Join(dir, "history")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := control.New(control.Options{ConfigFile: conf, Loop: liveLoop{d}, Store: store})
-	src := daemon.NewStatusSource(d, status.Build{}, time.Now())
-	apiH := api.NewHandler(src, api.Options{Controller: svc})
+	// Frequent repair passes read the counters often, so a drain counts
+	// down on screen within a fraction of a second.
+	st := teststack.Start(t, text, teststack.Options{VRRP: vrrp, RepairInterval: 200 * time.Millisecond})
 
 	// The web listener as cmd/alived composes it: the API behind
 	// webauth's logins and roles, the UI at /, cross-origin protection
 	// around both.
-	usersFile := filepath.Join(dir, "users.json")
+	usersFile := filepath.Join(st.Dir, "users.json")
 	writeUsers(t, usersFile)
-	auth := webauth.New(webauth.Options{UsersFile: usersFile, Staged: svc})
+	auth := webauth.New(webauth.Options{UsersFile: usersFile, Staged: st.Control})
 	mux := http.NewServeMux()
-	mux.Handle("/api/", auth.Handler(apiH))
+	mux.Handle("/api/", auth.Handler(st.API))
 	mux.Handle("/", Handler())
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -99,51 +58,18 @@ func newStack(t testing.TB, text string, vrrp bool) *stack {
 		t.Fatal(err)
 	}
 	srv := &http.Server{Handler: webauth.Protect(mux), ReadHeaderTimeout: 5 * time.Second}
-	ctx, cancel := context.WithCancel(context.Background())
-	runDone := make(chan error, 1)
-	go func() { runDone <- d.Run(ctx) }()
 	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() {
-		cancel()
-		_ = srv.Close()
-		if err := <-runDone; err != nil {
-			t.Error(err)
-		}
-	})
-	return &stack{t: t, url: "http://" + ln.Addr().String() + "/", conf: conf, kernel: kernel, d: d}
+	t.Cleanup(func() { _ = srv.Close() })
+	return &stack{Stack: st, t: t, url: "http://" + ln.Addr().String() + "/", kernel: st.Kernel, d: st.Daemon}
 }
 
 // weight is addr:port's weight in the fake kernel, -1 when absent.
-func (s *stack) weight(addr string, port uint16) int {
-	for _, vs := range s.kernel.Snapshot() {
-		for _, d := range vs.Dests {
-			if d.Addr.String() == addr && d.Port == port {
-				return int(d.Weight)
-			}
-		}
-	}
-	return -1
-}
+func (s *stack) weight(addr string, port uint16) int { return s.Weight(addr, port) }
 
-// waitWeight waits for the daemon to program the fake kernel.
-func (s *stack) waitWeight(addr string, port uint16, want int) {
-	s.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for s.weight(addr, port) != want {
-		if time.Now().After(deadline) {
-			s.t.Fatalf("%s:%d: kernel weight %d, want %d", addr, port, s.weight(addr, port), want)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+// waitWeight waits until addr:port has weight want in the fake kernel.
+func (s *stack) waitWeight(addr string, port uint16, want int) { s.WaitWeight(addr, port, want) }
 
-func (s *stack) file() string {
-	b, err := os.ReadFile(s.conf)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return string(b)
-}
+func (s *stack) file() string { return s.File() }
 
 // writeUsers writes a users file with alice and admin (admin), operator
 // and viewer, each with the password "secret".

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -16,38 +15,9 @@ import (
 	"time"
 
 	"github.com/alived/alived/api"
-	"github.com/alived/alived/config"
-	"github.com/alived/alived/config/ident"
-	"github.com/alived/alived/internal/confstore"
-	"github.com/alived/alived/internal/control"
-	"github.com/alived/alived/internal/daemon"
 	"github.com/alived/alived/internal/lvs"
-	"github.com/alived/alived/ipvs"
-	"github.com/alived/alived/status"
+	"github.com/alived/alived/internal/teststack"
 )
-
-// liveLoop is the daemon as cmd/alived hands it to the control service.
-type liveLoop struct{ d *daemon.Daemon }
-
-func (l liveLoop) Reload(ctx context.Context) error { return l.d.Reload(ctx) }
-func (l liveLoop) Candidate(ctx context.Context, ov config.Overlay) (*status.Preview, error) {
-	return l.d.Candidate(ctx, ov)
-}
-func (l liveLoop) CheckCandidate(ctx context.Context, ov config.Overlay) (*config.Config, error) {
-	return l.d.CheckCandidate(ctx, ov)
-}
-func (l liveLoop) ReloadWith(ctx context.Context, cfg *config.Config) error {
-	return l.d.ReloadWith(ctx, cfg)
-}
-func (l liveLoop) SetOverride(ctx context.Context, vs ident.VS, rs *ident.RS, o lvs.Override) (lvs.OverrideSet, error) {
-	return l.d.SetOverride(ctx, vs, rs, o)
-}
-func (l liveLoop) Overrides(ctx context.Context) (lvs.OverrideSet, error) { return l.d.Overrides(ctx) }
-
-// liveSource is the daemon's status for the read-only endpoints.
-type liveSource struct{ src *daemon.StatusSource }
-
-func (s liveSource) Snapshot() *status.Snapshot { return s.src.Snapshot() }
 
 const manageConf = `# hand-written, keep this comment
 virtual_server 10.0.0.1 80 {
@@ -60,61 +30,33 @@ virtual_server 10.0.0.1 80 {
 }
 `
 
-// stack is a real daemon (checker side, fake kernel), its control service
-// and the control socket, as alived runs them.
+// stack is the real stack (internal/teststack) behind the control socket,
+// as alived serves it to alivectl.
 type stack struct {
-	t      testing.TB
-	sock   string
-	conf   string
-	kernel *ipvs.Fake
+	*teststack.Stack
+	sock string
 }
 
-func newStack(t *testing.T) *stack { return newStackText(t, manageConf) }
+func newStack(t *testing.T) *stack {
+	s := newStackText(t, manageConf)
+	s.WaitWeight("127.0.0.2", 0, 1)
+	return s
+}
 
 // newStackText is newStack on the configuration text.
 func newStackText(t testing.TB, text string) *stack {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "alvmg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	conf := filepath.Join(dir, "keepalived.conf")
-	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	kernel := ipvs.NewFake()
-	d, err := daemon.New(daemon.Options{ConfigFile: conf, NoVRRP: true, Hostname: "test",
-		OverridesFile: filepath.Join(dir, "overrides.json"), DialIPVS: func() (ipvs.Client, error) { return kernel, nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := confstore.Open(confstore.Options{Dir: filepath.Join(dir, "history")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := control.New(control.Options{ConfigFile: conf, Loop: liveLoop{d}, Store: store})
-	sock := filepath.Join(dir, "a.sock")
-	srv, err := api.ListenUnix(sock, api.NewHandler(liveSource{daemon.NewStatusSource(d, status.Build{}, time.Now())}, api.Options{Controller: svc}))
+	st := teststack.Start(t, text, teststack.Options{})
+	sock := filepath.Join(st.Dir, "a.sock")
+	srv, err := api.ListenUnix(sock, st.API)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	runDone, srvDone := make(chan error, 1), make(chan error, 1)
-	go func() { runDone <- d.Run(ctx) }()
-	go func() { srvDone <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-srvDone
-		if err := <-runDone; err != nil {
-			t.Error(err)
-		}
-	})
-	s := &stack{t: t, sock: sock, conf: conf, kernel: kernel}
-	if text == manageConf {
-		s.waitWeight("127.0.0.2", 1)
-	}
-	return s
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return &stack{Stack: st, sock: sock}
 }
 
 // ctl runs alivectl and returns its exit code and output.
@@ -122,39 +64,6 @@ func (s *stack) ctl(args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
 	code := run(append([]string{"--socket=" + s.sock}, args...), &out, &errOut, false)
 	return code, out.String(), errOut.String()
-}
-
-// weight is ADDR:80's weight in the fake kernel, -1 when absent.
-func (s *stack) weight(addr string) int {
-	for _, vs := range s.kernel.Snapshot() {
-		for _, d := range vs.Dests {
-			if d.Addr.String() == addr {
-				return int(d.Weight)
-			}
-		}
-	}
-	return -1
-}
-
-// waitWeight waits for the loop to program the fake kernel (the reload
-// and the first start run on the loop, which publishes no event).
-func (s *stack) waitWeight(addr string, want int) {
-	s.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for s.weight(addr) != want {
-		if time.Now().After(deadline) {
-			s.t.Fatalf("%s: weight %d, want %d", addr, s.weight(addr), want)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-func (s *stack) file() string {
-	b, err := os.ReadFile(s.conf)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return string(b)
 }
 
 // TestManageEndToEnd drives the real stack through alivectl: stage, plan,
@@ -166,7 +75,7 @@ func TestManageEndToEnd(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "staged: add-rs 127.0.0.3:80") {
 		t.Fatalf("rs add: %d %q %q", code, out, errOut)
 	}
-	if s.file() != manageConf {
+	if s.File() != manageConf {
 		t.Fatal("staging wrote the file")
 	}
 	code, out, _ = s.ctl("plan")
@@ -178,8 +87,8 @@ func TestManageEndToEnd(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "applied: revision 1") {
 		t.Fatalf("apply: %d %q %q", code, out, errOut)
 	}
-	s.waitWeight("127.0.0.3", 2)
-	if f := s.file(); !strings.HasPrefix(f, "# hand-written, keep this comment\n") || !strings.Contains(f, "real_server 127.0.0.3 80 {") {
+	s.WaitWeight("127.0.0.3", 0, 2)
+	if f := s.File(); !strings.HasPrefix(f, "# hand-written, keep this comment\n") || !strings.Contains(f, "real_server 127.0.0.3 80 {") {
 		t.Fatalf("file after apply:\n%s", f)
 	}
 
@@ -187,7 +96,7 @@ func TestManageEndToEnd(t *testing.T) {
 	if code, out, _ := s.ctl("rs", "drain", "10.0.0.1:80", "127.0.0.3:80"); code != 0 || !strings.Contains(out, "draining") {
 		t.Fatalf("drain: %d %s", code, out)
 	}
-	if w := s.weight("127.0.0.3"); w != 0 {
+	if w := s.Weight("127.0.0.3", 0); w != 0 {
 		t.Fatalf("drained server has kernel weight %d", w)
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -230,7 +139,7 @@ func TestManageEndToEnd(t *testing.T) {
 	if code, out, _ := s.ctl("changes"); code != 0 || !strings.Contains(out, "nothing staged") {
 		t.Fatalf("refused edits left something staged: %s", out)
 	}
-	if w := s.weight("127.0.0.2"); w != 1 {
+	if w := s.Weight("127.0.0.2", 0); w != 1 {
 		t.Fatalf("refused weight override changed the kernel: %d", w)
 	}
 
@@ -246,10 +155,10 @@ func TestManageEndToEnd(t *testing.T) {
 	if code, out, errOut := s.ctl("rollback", "0"); code != 0 {
 		t.Fatalf("rollback: %d %s %s", code, out, errOut)
 	}
-	if s.file() != manageConf {
-		t.Fatalf("rollback 0 did not restore the file:\n%s", s.file())
+	if s.File() != manageConf {
+		t.Fatalf("rollback 0 did not restore the file:\n%s", s.File())
 	}
-	s.waitWeight("127.0.0.3", -1)
+	s.WaitWeight("127.0.0.3", 0, -1)
 }
 
 // TestControlAPIRefusesBadRequests: oversized and malformed bodies,
@@ -299,7 +208,7 @@ func TestControlAPIRefusesBadRequests(t *testing.T) {
 	if got := do("GET", "/api/v1/config/virtual-servers/10.0.0.1:80%2Ftcp", ""); got != http.StatusOK {
 		t.Errorf("an escaped virtual server name: %d", got)
 	}
-	if s.file() != manageConf || s.weight("127.0.0.2") != 1 {
+	if s.File() != manageConf || s.Weight("127.0.0.2", 0) != 1 {
 		t.Fatal("a refused request changed the file or the kernel")
 	}
 	if code, out, _ := s.ctl("changes"); code != 0 || !strings.Contains(out, "nothing staged") {
@@ -378,7 +287,7 @@ func TestGlobalsAndTestMail(t *testing.T) {
 	if tr := got(); !strings.Contains(tr, "RCPT TO:<oncall@example.test>") || !strings.Contains(tr, "MAIL FROM:<lb1@example.test>") {
 		t.Fatalf("the stub saw:\n%s", tr)
 	}
-	if s.file() != manageConf {
+	if s.File() != manageConf {
 		t.Fatal("a test mail wrote the staged settings")
 	}
 	code, out, _ = s.ctl("plan")

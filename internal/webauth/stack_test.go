@@ -1,55 +1,25 @@
 package webauth
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/alived/alived/api"
-	"github.com/alived/alived/config"
-	"github.com/alived/alived/config/ident"
 	"github.com/alived/alived/internal/confstore"
 	"github.com/alived/alived/internal/control"
-	"github.com/alived/alived/internal/daemon"
-	"github.com/alived/alived/internal/lvs"
-	"github.com/alived/alived/ipvs"
-	"github.com/alived/alived/status"
+	"github.com/alived/alived/internal/teststack"
 )
 
 // The real stack: a daemon on its checker side with a fake kernel, its
 // control service and the API behind Auth, served over loopback TCP as
 // the web listener serves it (the pattern of cmd/alivectl's
 // newStackText).
-
-// liveLoop is the daemon as cmd/alived hands it to the control service.
-type liveLoop struct{ d *daemon.Daemon }
-
-func (l liveLoop) Reload(ctx context.Context) error { return l.d.Reload(ctx) }
-func (l liveLoop) Candidate(ctx context.Context, ov config.Overlay) (*status.Preview, error) {
-	return l.d.Candidate(ctx, ov)
-}
-func (l liveLoop) CheckCandidate(ctx context.Context, ov config.Overlay) (*config.Config, error) {
-	return l.d.CheckCandidate(ctx, ov)
-}
-func (l liveLoop) ReloadWith(ctx context.Context, cfg *config.Config) error {
-	return l.d.ReloadWith(ctx, cfg)
-}
-func (l liveLoop) SetOverride(ctx context.Context, vs ident.VS, rs *ident.RS, o lvs.Override) (lvs.OverrideSet, error) {
-	return l.d.SetOverride(ctx, vs, rs, o)
-}
-func (l liveLoop) Overrides(ctx context.Context) (lvs.OverrideSet, error) { return l.d.Overrides(ctx) }
-
-type liveSource struct{ src *daemon.StatusSource }
-
-func (s liveSource) Snapshot() *status.Snapshot { return s.src.Snapshot() }
 
 const stackConf = `virtual_server 10.0.0.1 80 {
   lb_algo rr
@@ -83,32 +53,17 @@ func (c *lockedClock) add(d time.Duration) {
 }
 
 type webStack struct {
-	t      *testing.T
-	url    string
-	conf   string
-	kernel *ipvs.Fake
-	svc    *control.Service
-	clk    *lockedClock
+	*teststack.Stack
+	t   *testing.T
+	url string
+	svc *control.Service
+	clk *lockedClock
 }
 
 func newWebStack(t *testing.T) *webStack {
 	t.Helper()
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "keepalived.conf")
-	if err := os.WriteFile(conf, []byte(stackConf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	kernel := ipvs.NewFake()
-	d, err := daemon.New(daemon.Options{ConfigFile: conf, NoVRRP: true, Hostname: "test",
-		OverridesFile: filepath.Join(dir, "overrides.json"), DialIPVS: func() (ipvs.Client, error) { return kernel, nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := confstore.Open(confstore.Options{Dir: filepath.Join(dir, "history")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := control.New(control.Options{ConfigFile: conf, Loop: liveLoop{d}, Store: store})
+	st := teststack.Start(t, stackConf, teststack.Options{})
+	svc := st.Control
 	users := &Users{Version: UsersFileVersion}
 	for _, u := range []struct {
 		n string
@@ -118,60 +73,24 @@ func newWebStack(t *testing.T) *webStack {
 			t.Fatal(err)
 		}
 	}
-	usersFile := filepath.Join(dir, "users.json")
+	usersFile := filepath.Join(st.Dir, "users.json")
 	if err := users.Save(usersFile); err != nil {
 		t.Fatal(err)
 	}
 	clk := &lockedClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	auth := New(Options{UsersFile: usersFile, Staged: svc, Now: clk.now, KDF: fastKDF})
-	srv := httptest.NewServer(auth.Handler(api.NewHandler(liveSource{daemon.NewStatusSource(d, status.Build{}, time.Now())},
-		api.Options{Controller: svc})))
-	ctx, cancel := context.WithCancel(context.Background())
-	runDone := make(chan error, 1)
-	go func() { runDone <- d.Run(ctx) }()
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-		if err := <-runDone; err != nil {
-			t.Error(err)
-		}
-	})
-	s := &webStack{t: t, url: srv.URL, conf: conf, kernel: kernel, svc: svc, clk: clk}
+	srv := httptest.NewServer(auth.Handler(st.API))
+	t.Cleanup(srv.Close)
+	s := &webStack{Stack: st, t: t, url: srv.URL, svc: svc, clk: clk}
 	s.waitWeight("127.0.0.2", 1)
 	return s
 }
 
-func (s *webStack) weight(addr string) int {
-	for _, vs := range s.kernel.Snapshot() {
-		for _, d := range vs.Dests {
-			if d.Addr.String() == addr {
-				return int(d.Weight)
-			}
-		}
-	}
-	return -1
-}
+func (s *webStack) weight(addr string) int { return s.Weight(addr, 0) }
 
-// waitWeight waits for the loop to program the fake kernel (the first
-// start and a reload run on the loop, which publishes no event).
-func (s *webStack) waitWeight(addr string, want int) {
-	s.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for s.weight(addr) != want {
-		if time.Now().After(deadline) {
-			s.t.Fatalf("%s: weight %d, want %d", addr, s.weight(addr), want)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
+func (s *webStack) waitWeight(addr string, want int) { s.WaitWeight(addr, 0, want) }
 
-func (s *webStack) file() string {
-	b, err := os.ReadFile(s.conf)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return string(b)
-}
+func (s *webStack) file() string { return s.File() }
 
 // call makes one request with a session cookie and extra headers.
 func (s *webStack) call(method, path, cookie, body string, hdr ...string) (int, string) {
