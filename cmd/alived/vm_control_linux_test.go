@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alived/alived/internal/testenv"
 	"github.com/alived/alived/internal/vmtest"
 )
 
@@ -29,20 +28,7 @@ import (
 // no request may fail, and the kernel table must follow each command.
 func TestVMControlPlane(t *testing.T) {
 	if !vmtest.InGuest() {
-		testenv.RequireVM(t)
-		dir, err := vmtest.NewShare()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.RemoveAll(dir) })
-		for name, pkg := range map[string]string{"alived": ".", "alivectl": "../alivectl"} {
-			cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg)
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-			if b, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("building %s: %v\n%s", pkg, err, b)
-			}
-		}
-		vmtest.RunGoTests(t, vmtest.GoTests{Run: "^TestVMControlPlane$", Env: []string{envVMBin + "=" + dir}, Timeout: 4 * time.Minute})
+		runInVM(t, "^TestVMControlPlane$", 4*time.Minute)
 		return
 	}
 	guestControlPlane(t)

@@ -30,25 +30,32 @@ const envVMBin = "ALIVED_VM_BIN"
 // builds both binaries and boots the VM once.
 func TestVMDaemonLVS(t *testing.T) {
 	if !vmtest.InGuest() {
-		testenv.RequireVM(t)
-		// The guest's /tmp is its own tmpfs: the binaries go to a
-		// directory under the VM cache, which the guest sees read-only.
-		dir, err := vmtest.NewShare()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.RemoveAll(dir) })
-		for name, pkg := range map[string]string{"alived": ".", "alivectl": "../alivectl"} {
-			cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg)
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-			if b, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("building %s: %v\n%s", pkg, err, b)
-			}
-		}
-		vmtest.RunGoTests(t, vmtest.GoTests{Run: "^TestVMDaemonLVS$", Env: []string{envVMBin + "=" + dir}, Timeout: 3 * time.Minute})
+		runInVM(t, "^TestVMDaemonLVS$", 3*time.Minute)
 		return
 	}
 	guestDaemonLVS(t)
+}
+
+// runInVM builds the alived and alivectl binaries where the guest can
+// see them (its /tmp is its own tmpfs: they go to a directory under the
+// VM cache, which the guest sees read-only) and runs the test functions
+// matching run inside the VM.
+func runInVM(t *testing.T, run string, timeout time.Duration) {
+	t.Helper()
+	testenv.RequireVM(t)
+	dir, err := vmtest.NewShare()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	for name, pkg := range map[string]string{"alived": ".", "alivectl": "../alivectl"} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("building %s: %v\n%s", pkg, err, b)
+		}
+	}
+	vmtest.RunGoTests(t, vmtest.GoTests{Run: run, Env: []string{envVMBin + "=" + dir}, Timeout: timeout})
 }
 
 const vmLVSConf = `global_defs {
