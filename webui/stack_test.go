@@ -63,9 +63,6 @@ func newStack(t testing.TB, text string, vrrp bool) *stack {
 	return &stack{Stack: st, t: t, url: "http://" + ln.Addr().String() + "/", kernel: st.Kernel, d: st.Daemon}
 }
 
-// weight is addr:port's weight in the fake kernel, -1 when absent.
-func (s *stack) weight(addr string, port uint16) int { return s.Weight(addr, port) }
-
 // waitWeight waits until addr:port has weight want in the fake kernel.
 func (s *stack) waitWeight(addr string, port uint16, want int) { s.WaitWeight(addr, port, want) }
 
