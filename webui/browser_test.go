@@ -274,7 +274,14 @@ func TestBrowserFlows(t *testing.T) {
 }
 
 func browserFlow(t *testing.T, lang string) {
-	ifname := "alvw" + lang
+	// Unique per process: a concurrent run must not delete this pair as
+	// a leftover (names stay under IFNAMSIZ with the peer's "p").
+	ifname := fmt.Sprintf("alvw%s%d", lang, os.Getpid()%100000)
+	// The MTA starts before the veth pair: a fresh smtpd delayed its
+	// first greeting by 15 s to over 90 s (in 5 s steps: its resolver
+	// timing out) when started while the pair's 192.0.2.1 was configured,
+	// and answered at once without it.
+	mta := testsmtp.Start(t, testenv.RequireBinary(t, "smtpd"))
 	vethPair(t, ifname)
 	s := newStack(t, strings.ReplaceAll(browserConf, "IFNAME", ifname), true)
 	s.waitWeight("127.0.0.2", 80, 1)
@@ -417,30 +424,35 @@ func browserFlow(t *testing.T, lang string) {
 	key := ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 80}
 	dest := ipvs.DestKey{Addr: netip.MustParseAddr("127.0.0.2"), Port: 80}
 	s.kernel.SetCounters(key, dest, ipvs.Counters{ActiveConns: 7, InactiveConns: 2})
-	time.Sleep(1100 * time.Millisecond) // a repair pass reads the counters
 	drainRow := `#rs-list tr[data-rs="127.0.0.2:80"]`
 	b.click(drainRow + " button.op-drain")
 	b.wait("draining", `document.querySelector('`+drainRow+`[data-override="drain"]') !== null`, 10*time.Second)
 	s.waitWeight("127.0.0.2", 80, 0)
+	// The daemon republishes after each counters read (every second
+	// here), so the countdown moves with nothing else happening.
 	b.wait("7 left", `document.querySelector('`+drainRow+` td.override').textContent === `+jsStr(b.msg("ov.draining", b.msg("ov.drain"), 7, 2)), 5*time.Second)
 	b.shot("real-servers-draining")
 	s.kernel.SetCounters(key, dest, ipvs.Counters{ActiveConns: 3, InactiveConns: 1})
-	time.Sleep(1100 * time.Millisecond) // a repair pass reads the counters, the status cache ages out
-	s.publish()
 	b.wait("3 left", `document.querySelector('`+drainRow+` td.override').textContent === `+jsStr(b.msg("ov.draining", b.msg("ov.drain"), 3, 1)), 5*time.Second)
 	s.kernel.SetCounters(key, dest, ipvs.Counters{})
-	time.Sleep(1100 * time.Millisecond)
-	s.publish()
 	b.wait("drained", `document.querySelector('`+drainRow+` td.override').textContent === `+jsStr(b.msg("ov.drained", b.msg("ov.drain"))), 5*time.Second)
+
+	// Maintenance for the whole virtual server takes every real server
+	// out of the kernel table; ready gives the drained one its own drain
+	// back.
+	b.click("button.vsop-maint")
+	s.waitWeight("127.0.0.2", 80, -1)
+	b.wait("maint shown", `document.querySelector('`+drainRow+`[data-override="maint"]') !== null`, 10*time.Second)
+	b.click("button.vsop-ready")
+	s.waitWeight("127.0.0.2", 80, 0)
+	b.wait("own drain back", `document.querySelector('`+drainRow+`[data-override="drain"]') !== null`, 10*time.Second)
 
 	// SMTP settings, staged, tried with a test mail to a real MTA, and
 	// applied.
-	mta := testsmtp.Start(t, testenv.RequireBinary(t, "smtpd"))
-	// A fresh smtpd has delayed its first greeting by 5-35 s on the
-	// build machine (in 5 s steps, its resolver timing out); wait for one
-	// greeting here so the page's test mail measures alived, not that.
+	// (The MTA was started before the test's veth pair existed: see
+	// the top of browserFlow.)
 	greetStart := time.Now()
-	if err := smtpGreeting(mta.Addr, 90*time.Second); err != nil {
+	if err := smtpGreeting(mta.Addr, 150*time.Second); err != nil {
 		t.Fatalf("smtpd at %s gave no greeting: %v\n%s", mta.Addr, err, mta.Log())
 	}
 	t.Logf("%s: smtpd's first greeting after %v", lang, time.Since(greetStart).Round(time.Millisecond))

@@ -515,6 +515,14 @@ screens.rs = async (root, vsName) => {
       out.append(notice(t('ov.done', t('ov.' + action), rs), 'ok'));
     } catch (err) { out.append(errorBox(err)); }
   }
+  // A whole virtual server's override: every real server at once.
+  async function overrideVS(action) {
+    clear(out);
+    try {
+      await api('POST', '/api/v1/overrides', { vs: vsName, action });
+      out.append(notice(t('ov.done', t('ov.all', t('ov.' + action)), vsName), 'ok'));
+    } catch (err) { out.append(errorBox(err)); }
+  }
   function row(r, c) {
     const ro = c && c.read_only;
     const enabled = c ? c.enabled : true;
@@ -539,6 +547,8 @@ screens.rs = async (root, vsName) => {
   }
   put(root, h('h2', {}, t('rs.title'), ' ', h('code', { text: vsName })), head,
     can('admin') && info && !info.read_only ? h('p', {}, link('#/rs-new/' + enc(vsName), t('rs.add'), 'button'), ' ', link('#/vs-edit/' + enc(vsName), t('vs.edit'), 'button')) : null,
+    can('operate') ? h('p', { class: 'vs-ops' }, ['drain', 'maint', 'ready'].map(a => h('button', { type: 'button', class: 'vsop-' + a,
+      text: t('ov.all', t('ov.' + a)), on: { click: () => overrideVS(a) } }))) : null,
     info && info.read_only ? h('div', { class: 'ro', text: t('ro.reason', info.read_only) }) : null,
     out,
     h('table', { class: 'list', id: 'rs-list' }, h('thead', {}, h('tr', {}, ['col.enabled', 'col.rs', 'col.health', 'col.weight', 'col.conns_ai', 'col.override', 'col.check', 'col.actions'].map(c => h('th', { text: t(c) })))), tbody));
