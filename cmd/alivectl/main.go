@@ -80,33 +80,19 @@ func run(args []string, stdout, stderr io.Writer, color bool) int {
 		return cmdCheck(rest, stdout, stderr)
 	case "user":
 		return cmdUser(rest, os.Stdin, stdout, stderr)
-	case "vs", "rs", "globals", "plan", "apply", "changes", "history", "rollback", "overrides", "audit":
-		x := &cli{ctx: ctx, c: api.NewClient(*socket), stdout: stdout, stderr: stderr, json: *asJSON}
-		switch cmd {
-		case "vs":
-			return x.cmdVS(rest)
-		case "rs":
-			return x.cmdRS(rest)
-		case "globals":
-			return x.cmdGlobals(rest)
-		case "plan":
-			return x.cmdPlan(rest)
-		case "apply":
-			return x.cmdApply(rest)
-		case "changes":
-			return x.cmdChanges(rest)
-		case "history":
-			return x.cmdHistory(rest)
-		case "rollback":
-			return x.cmdRollback(rest)
-		case "overrides":
-			return x.cmdOverrides(rest)
-		case "audit":
-			return x.cmdAudit(rest)
-		}
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
+	}
+	// The commands that go through the control API's management
+	// operations.
+	manage := map[string]func(*cli, []string) int{
+		"vs": (*cli).cmdVS, "rs": (*cli).cmdRS, "globals": (*cli).cmdGlobals, "plan": (*cli).cmdPlan,
+		"apply": (*cli).cmdApply, "changes": (*cli).cmdChanges, "history": (*cli).cmdHistory,
+		"rollback": (*cli).cmdRollback, "overrides": (*cli).cmdOverrides, "audit": (*cli).cmdAudit,
+	}
+	if f, ok := manage[cmd]; ok {
+		return f(&cli{ctx: ctx, c: api.NewClient(*socket), stdout: stdout, stderr: stderr, json: *asJSON}, rest)
 	}
 	fmt.Fprintf(stderr, "alivectl: unknown command %q\n", cmd)
 	fs.Usage()

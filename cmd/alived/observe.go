@@ -20,11 +20,9 @@ import (
 
 	"github.com/alived/alived/api"
 	"github.com/alived/alived/config"
-	"github.com/alived/alived/config/ident"
 	"github.com/alived/alived/internal/confstore"
 	"github.com/alived/alived/internal/control"
 	"github.com/alived/alived/internal/daemon"
-	"github.com/alived/alived/internal/lvs"
 	"github.com/alived/alived/internal/sdnotify"
 	"github.com/alived/alived/internal/webauth"
 	"github.com/alived/alived/metrics"
@@ -148,7 +146,7 @@ func startObserve(opts observeOptions, d *daemon.Daemon, notify *sdnotify.Notifi
 	if store, err := confstore.Open(confstore.Options{Dir: filepath.Join(opts.StateDir, "history")}); err != nil {
 		log.Error("configuration history unavailable; the control API cannot edit the configuration", "err", err)
 	} else {
-		svc := control.New(control.Options{ConfigFile: opts.ConfigFile, Loop: controlLoop{o}, Store: store, Logger: log})
+		svc := control.New(control.Options{ConfigFile: opts.ConfigFile, Loop: controlLoop{Daemon: o.d, o: o}, Store: store, Logger: log})
 		ctl, staged = svc, svc
 	}
 	if sock, err := api.ListenUnix(path, api.NewHandler(o, api.Options{Controller: ctl, Logger: log})); err != nil {
@@ -302,33 +300,19 @@ func webHandler(p webParts) http.Handler {
 // Snapshot implements status.Source for the API.
 func (o *observer) Snapshot() *status.Snapshot { return o.src.Snapshot() }
 
-// controlLoop is the daemon as the control service drives it: reloads go
-// through the observer (systemd hears of them), candidates straight to the
-// loop.
-type controlLoop struct{ o *observer }
+// controlLoop is the daemon as the control service drives it: its own
+// methods, except that reloads go through the observer so systemd hears of
+// them and the status records them.
+type controlLoop struct {
+	*daemon.Daemon
+	o *observer
+}
 
 func (l controlLoop) Reload(ctx context.Context) error { return l.o.Reload(ctx) }
 
-func (l controlLoop) CheckCandidate(ctx context.Context, ov config.Overlay) (*config.Config, error) {
-	return l.o.d.CheckCandidate(ctx, ov)
-}
-
-// ReloadWith is an apply's reload: announced to systemd and recorded in
-// the status like any other.
+// ReloadWith is an apply's reload, announced and recorded like any other.
 func (l controlLoop) ReloadWith(ctx context.Context, cfg *config.Config) error {
-	return l.o.reloadVia(func() error { return l.o.d.ReloadWith(ctx, cfg) })
-}
-
-func (l controlLoop) Candidate(ctx context.Context, ov config.Overlay) (*status.Preview, error) {
-	return l.o.d.Candidate(ctx, ov)
-}
-
-func (l controlLoop) SetOverride(ctx context.Context, vs ident.VS, rs *ident.RS, ov lvs.Override) (lvs.OverrideSet, error) {
-	return l.o.d.SetOverride(ctx, vs, rs, ov)
-}
-
-func (l controlLoop) Overrides(ctx context.Context) (lvs.OverrideSet, error) {
-	return l.o.d.Overrides(ctx)
+	return l.o.reloadVia(func() error { return l.Daemon.ReloadWith(ctx, cfg) })
 }
 
 // Reload implements status.Source: a reload from the API or SIGHUP,

@@ -376,17 +376,24 @@ func (t *Tree) VirtualServers() []VSInfo {
 	return out
 }
 
+// nameAndReadOnly names an object by its identity, or by its words when
+// they are no identity — which also makes it read-only: the editor could
+// not address it.
+func (t *Tree) nameAndReadOnly(n *node, id fmt.Stringer, idErr error) (name, readOnly string) {
+	readOnly = t.readOnly(n)
+	if idErr == nil {
+		return id.String(), readOnly
+	}
+	if readOnly == "" {
+		readOnly = idErr.Error()
+	}
+	return strings.Join(n.args, " "), readOnly
+}
+
 func (t *Tree) vsInfo(n *node) VSInfo {
 	id, err := vsID(n)
-	info := VSInfo{ID: id, Location: n.location(), Enabled: enabled(n), ReadOnly: t.readOnly(n), Managed: t.managedInclude(n) != nil}
-	if err != nil {
-		info.Name = strings.Join(n.args, " ")
-		if info.ReadOnly == "" {
-			info.ReadOnly = err.Error()
-		}
-	} else {
-		info.Name = id.String()
-	}
+	info := VSInfo{ID: id, Location: n.location(), Enabled: enabled(n), Managed: t.managedInclude(n) != nil}
+	info.Name, info.ReadOnly = t.nameAndReadOnly(n, id, err)
 	var own []*node
 	for _, c := range n.children {
 		if c.kw == "real_server" {
@@ -402,15 +409,8 @@ func (t *Tree) vsInfo(n *node) VSInfo {
 
 func (t *Tree) rsInfo(n *node) RSInfo {
 	id, err := rsID(n)
-	info := RSInfo{ID: id, Location: n.location(), Enabled: enabled(n), ReadOnly: t.readOnly(n), Managed: t.managedInclude(n) != nil}
-	if err != nil {
-		info.Name = strings.Join(n.args, " ")
-		if info.ReadOnly == "" {
-			info.ReadOnly = err.Error()
-		}
-	} else {
-		info.Name = id.String()
-	}
+	info := RSInfo{ID: id, Location: n.location(), Enabled: enabled(n), Managed: t.managedInclude(n) != nil}
+	info.Name, info.ReadOnly = t.nameAndReadOnly(n, id, err)
 	info.Params = params(n.children)
 	info.Spec = rsSpecFrom(id, info.Params)
 	return info

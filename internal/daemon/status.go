@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"sync"
@@ -55,17 +54,8 @@ func (s *StatusSource) Snapshot() *status.Snapshot {
 	return &out
 }
 
-// Reload asks the loop to reload and records the outcome for
-// Snapshot's LastReload / LastReloadOK.
-func (s *StatusSource) Reload(ctx context.Context) error {
-	err := s.d.Reload(ctx)
-	s.mu.Lock()
-	s.reloadAt, s.reloadOK = time.Now(), err == nil
-	s.mu.Unlock()
-	return err
-}
-
-// RecordReload notes the outcome of a reload started elsewhere (SIGHUP).
+// RecordReload notes the outcome of a reload (SIGHUP, the API, an apply)
+// for Snapshot's LastReload / LastReloadOK.
 func (s *StatusSource) RecordReload(at time.Time, err error) {
 	s.mu.Lock()
 	s.reloadAt, s.reloadOK = at, err == nil
